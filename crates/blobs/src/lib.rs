@@ -1,0 +1,91 @@
+//! Object storage for kinoflow: uploaded inputs and job artifacts. Every write
+//! is streamed and records the object's size and sha256. [`BlobStore`] is the
+//! interface; [`LocalBlobs`] keeps objects in a directory (S3 comes next).
+
+mod local;
+
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use tokio::io::AsyncRead;
+
+pub use local::LocalBlobs;
+
+/// A stream of an object's bytes.
+pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
+
+/// What a write recorded about the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobMeta {
+    pub size: u64,
+    pub sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("object {0} not found")]
+    NotFound(String),
+    #[error("object is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("invalid object key {0:?}")]
+    InvalidKey(String),
+    #[error("storage error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A byte range to read, `start..end` (end exclusive).
+pub type ByteRange = std::ops::Range<u64>;
+
+/// One interface over every place kinoflow keeps objects.
+#[async_trait]
+pub trait BlobStore: Send + Sync + 'static {
+    /// Streams `reader` into the object `key`, replacing it. With a `limit`,
+    /// stops and stores nothing once the stream goes past it.
+    async fn put(
+        &self,
+        key: &str,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+        limit: Option<u64>,
+    ) -> Result<BlobMeta, BlobError>;
+
+    /// Stores a local file as the object `key`.
+    async fn put_file(&self, key: &str, path: &Path) -> Result<BlobMeta, BlobError> {
+        let mut file = tokio::fs::File::open(path).await?;
+        self.put(key, &mut file, None).await
+    }
+
+    /// Reads the object, or the part of it in `range`.
+    async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<BlobReader, BlobError>;
+
+    /// The object's size, or `None` when it does not exist.
+    async fn size(&self, key: &str) -> Result<Option<u64>, BlobError>;
+
+    /// Removes the object; removing a missing object is not an error.
+    async fn delete(&self, key: &str) -> Result<(), BlobError>;
+
+    /// A path on this machine where the object can be read as a file (ffmpeg
+    /// wants one). Local storage answers its own file; remote storage copies
+    /// the object into `scratch`.
+    async fn local_path(&self, key: &str, scratch: &Path) -> Result<PathBuf, BlobError>;
+
+    /// Checks that the storage can be written to.
+    async fn ping(&self) -> Result<(), BlobError>;
+}
+
+/// Keys are slash-separated names of letters, digits, `.`, `_` and `-`; no
+/// component may be empty, `.` or `..`, so a key can never leave its root.
+pub fn validate_key(key: &str) -> Result<(), BlobError> {
+    let component_ok = |c: &str| {
+        !c.is_empty()
+            && c != "."
+            && c != ".."
+            && c.chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-'))
+    };
+    if key.split('/').all(component_ok) {
+        Ok(())
+    } else {
+        Err(BlobError::InvalidKey(key.to_owned()))
+    }
+}

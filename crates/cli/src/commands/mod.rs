@@ -1,0 +1,6 @@
+//! One module per subcommand.
+
+pub mod jobs;
+pub mod run;
+pub mod serve;
+pub mod user;

@@ -1,0 +1,166 @@
+//! `kinoflow run`: one job in this process, no server, artifacts to a folder.
+//! It uses the real engine on a throw-away SQLite database and blob directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use kinoflow_engine::blobs::LocalBlobs;
+use kinoflow_engine::store::{now_ms, JobState, Role, SqliteStore, UploadRecord};
+use kinoflow_engine::{Engine, EngineConfig, SubmitError, Submission, WorkerPool};
+use tokio::io::AsyncWriteExt;
+
+use crate::params::parse_params;
+use crate::progress_bar;
+
+const POLL: Duration = Duration::from_millis(200);
+
+pub async fn run(
+    pipeline: &str,
+    input: Option<&Path>,
+    params: &[String],
+    out: &Path,
+) -> anyhow::Result<()> {
+    let params = parse_params(params)?;
+    let workspace = tempfile::tempdir().context("could not make a temporary directory")?;
+    let engine = local_engine(workspace.path()).await?;
+    let user = engine
+        .store
+        .create_user("cli@localhost", "!", Role::User)
+        .await?;
+    let upload_id = match input {
+        Some(path) => Some(upload(&engine, &user.id, path).await?),
+        None => None,
+    };
+    let (job, _) = engine
+        .submit(Submission {
+            owner_id: user.id,
+            pipeline: pipeline.to_owned(),
+            upload_id,
+            params,
+            idempotency_key: None,
+        })
+        .await
+        .map_err(explain)?;
+    let pool = WorkerPool::start(engine.clone(), 1);
+    let finished = follow(&engine, &job.id).await;
+    pool.shutdown(Duration::ZERO).await;
+    let job = finished?;
+    for warning in &job.warnings {
+        eprintln!("warning: {warning}");
+    }
+    if job.state != JobState::Succeeded {
+        bail!(
+            "the job {}: {}",
+            job.state.as_str(),
+            job.error.as_deref().unwrap_or("no reason given")
+        );
+    }
+    save_artifacts(&engine, &job.id, out).await
+}
+
+async fn local_engine(dir: &Path) -> anyhow::Result<Engine> {
+    let store = SqliteStore::open(&dir.join("kinoflow.db")).await?;
+    let blobs = LocalBlobs::open(dir.join("blobs")).await?;
+    let config = EngineConfig::new(dir.join("scratch"));
+    Ok(Engine::new(
+        Arc::new(store),
+        Arc::new(blobs),
+        kinoflow_pipelines::all(),
+        config,
+    ))
+}
+
+async fn upload(engine: &Engine, owner_id: &str, path: &Path) -> anyhow::Result<String> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let key = format!("uploads/{id}");
+    let meta = engine
+        .blobs
+        .put_file(&key, path)
+        .await
+        .with_context(|| format!("could not read {}", path.display()))?;
+    if meta.size == 0 {
+        bail!("{} is empty", path.display());
+    }
+    let filename = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".to_owned());
+    engine
+        .store
+        .insert_upload(&UploadRecord {
+            id: id.clone(),
+            owner_id: owner_id.to_owned(),
+            content_type: mime_guess::from_path(path)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_owned(),
+            filename,
+            size: meta.size as i64,
+            sha256: meta.sha256,
+            blob_key: key,
+            created_at: now_ms(),
+        })
+        .await?;
+    Ok(id)
+}
+
+/// Shows the job's progress until it ends (Ctrl-C cancels it).
+async fn follow(
+    engine: &Engine,
+    job_id: &str,
+) -> anyhow::Result<kinoflow_engine::store::JobRecord> {
+    let bar = progress_bar::job_bar();
+    let mut interrupted = false;
+    loop {
+        let job = engine
+            .store
+            .get_job(job_id)
+            .await?
+            .context("the job disappeared")?;
+        progress_bar::update(&bar, job.progress, job.state.as_str(), job.stage.as_deref());
+        if job.state.is_terminal() {
+            bar.finish();
+            return Ok(job);
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(POLL) => {}
+            _ = tokio::signal::ctrl_c(), if !interrupted => {
+                interrupted = true;
+                engine.cancel(job_id).await?;
+            }
+        }
+    }
+}
+
+async fn save_artifacts(engine: &Engine, job_id: &str, out: &Path) -> anyhow::Result<()> {
+    tokio::fs::create_dir_all(out)
+        .await
+        .with_context(|| format!("could not create {}", out.display()))?;
+    for artifact in engine.store.list_artifacts(job_id).await? {
+        let target: PathBuf = out.join(&artifact.name);
+        let mut reader = engine.blobs.get(&artifact.blob_key, None).await?;
+        let mut file = tokio::fs::File::create(&target)
+            .await
+            .with_context(|| format!("could not write {}", target.display()))?;
+        tokio::io::copy(&mut reader, &mut file).await?;
+        file.flush().await?;
+        println!("{}", target.display());
+    }
+    Ok(())
+}
+
+/// Submission errors as the CLI user needs them.
+fn explain(error: SubmitError) -> anyhow::Error {
+    match error {
+        SubmitError::InvalidParams(fields) => {
+            let lines: Vec<String> = fields
+                .iter()
+                .map(|f| format!("  {}: {}", f.field, f.message))
+                .collect();
+            anyhow::anyhow!("invalid parameters:\n{}", lines.join("\n"))
+        }
+        other => other.into(),
+    }
+}

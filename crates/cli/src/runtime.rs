@@ -1,0 +1,94 @@
+//! Turns settings into the running parts: store, blobs, engine, server config.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use kinoflow_engine::blobs::{BlobStore, LocalBlobs};
+use kinoflow_engine::store::{SqliteStore, Store};
+use kinoflow_engine::{Engine, EngineConfig};
+use kinoflow_server::ServerConfig;
+use rand::RngCore;
+
+use crate::settings::Settings;
+
+/// The engine the settings describe, with every pipeline this build has.
+pub async fn open_engine(settings: &Settings) -> anyhow::Result<Engine> {
+    let data_dir = settings.data_dir();
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("could not create the data directory {}", data_dir.display()))?;
+    let store = open_store(settings.database_url.as_deref().unwrap_or_default()).await?;
+    let blobs = open_blobs(settings.storage_url.as_deref().unwrap_or_default()).await?;
+    let mut config = EngineConfig::new(data_dir.join("scratch"));
+    config.lease_ttl = Settings::seconds(settings.lease_ttl_s);
+    config.max_attempts = settings.max_attempts.unwrap_or(config.max_attempts);
+    config.retry_base_delay = Settings::seconds(settings.retry_base_s);
+    config.shutdown_grace = Settings::seconds(settings.shutdown_grace_s);
+    Ok(Engine::new(store, blobs, kinoflow_pipelines::all(), config))
+}
+
+async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::open_url(url)
+            .await
+            .with_context(|| format!("could not open the database {url}"))?;
+        return Ok(Arc::new(store));
+    }
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        bail!("PostgreSQL is not supported by this build yet; use a sqlite: database URL");
+    }
+    bail!("unsupported database URL {url:?}: use sqlite://PATH")
+}
+
+async fn open_blobs(url: &str) -> anyhow::Result<Arc<dyn BlobStore>> {
+    if url.starts_with("s3:") {
+        bail!("S3 storage is not supported by this build yet; use a directory");
+    }
+    let directory = url.strip_prefix("file://").unwrap_or(url);
+    let blobs = LocalBlobs::open(directory)
+        .await
+        .with_context(|| format!("could not open the storage directory {directory}"))?;
+    Ok(Arc::new(blobs))
+}
+
+/// The server's settings; the token secret comes from configuration or, when
+/// none is set, from a file in the data directory made on first start.
+pub fn server_config(settings: &Settings) -> anyhow::Result<ServerConfig> {
+    let jwt_secret = match &settings.jwt_secret {
+        Some(secret) if secret.len() < 16 => bail!("jwt_secret must be at least 16 characters"),
+        Some(secret) => secret.as_bytes().to_vec(),
+        None => stored_secret(&settings.data_dir().join("jwt_secret"))?,
+    };
+    Ok(ServerConfig {
+        jwt_secret,
+        token_ttl: std::time::Duration::from_secs(settings.token_ttl_s.unwrap_or(3600)),
+        max_upload_bytes: settings.max_upload_bytes.unwrap_or(u64::MAX),
+        login_attempts_per_minute: settings.login_attempts_per_minute.unwrap_or(10),
+    })
+}
+
+fn stored_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    if let Ok(secret) = std::fs::read(path) {
+        if secret.len() >= 32 {
+            return Ok(secret);
+        }
+    }
+    let mut secret = vec![0u8; 64];
+    rand::thread_rng().fill_bytes(&mut secret);
+    write_private(path, &secret)
+        .with_context(|| format!("could not keep the token secret in {}", path.display()))?;
+    Ok(secret)
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(bytes)
+}

@@ -1,0 +1,217 @@
+//! Configuration in one place: defaults, then a TOML file, then `KINOFLOW_*`
+//! environment variables, then flags (clap reads the last two together).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use serde::{Deserialize, Serialize};
+
+/// Every setting of `kinoflow serve`. Each may come from a flag, from its
+/// `KINOFLOW_*` variable, or from the configuration file.
+#[derive(Debug, Clone, Default, Args, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "KINOFLOW_BIND")]
+    pub bind: Option<String>,
+    /// Where the SQLite database, blobs and secrets live [default: ./data]
+    #[arg(long, env = "KINOFLOW_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Job workers in this process; 0 serves the API only [default: one per core]
+    #[arg(long, env = "KINOFLOW_WORKERS")]
+    pub workers: Option<usize>,
+    /// Database URL [default: sqlite://<data-dir>/kinoflow.db]
+    #[arg(long, env = "KINOFLOW_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Object storage URL or directory [default: <data-dir>/blobs]
+    #[arg(long, env = "KINOFLOW_STORAGE_URL")]
+    pub storage_url: Option<String>,
+    /// Secret that signs access tokens [default: generated once, kept in the data dir]
+    #[arg(long, env = "KINOFLOW_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Access token lifetime in seconds [default: 3600]
+    #[arg(long, env = "KINOFLOW_TOKEN_TTL_S")]
+    pub token_ttl_s: Option<u64>,
+    /// Largest upload accepted, in bytes [default: 2147483648]
+    #[arg(long, env = "KINOFLOW_MAX_UPLOAD_BYTES")]
+    pub max_upload_bytes: Option<u64>,
+    /// Seconds without a heartbeat after which a job is given to another worker [default: 30]
+    #[arg(long, env = "KINOFLOW_LEASE_TTL_S")]
+    pub lease_ttl_s: Option<f64>,
+    /// How many times a job may start before a failure is final [default: 3]
+    #[arg(long, env = "KINOFLOW_MAX_ATTEMPTS")]
+    pub max_attempts: Option<i64>,
+    /// First retry delay in seconds; doubles each time [default: 1]
+    #[arg(long, env = "KINOFLOW_RETRY_BASE_S")]
+    pub retry_base_s: Option<f64>,
+    /// On shutdown, seconds running jobs may go on before they are requeued [default: 30]
+    #[arg(long, env = "KINOFLOW_SHUTDOWN_GRACE_S")]
+    pub shutdown_grace_s: Option<f64>,
+    /// Login attempts allowed per e-mail address per minute [default: 10]
+    #[arg(long, env = "KINOFLOW_LOGIN_ATTEMPTS_PER_MINUTE")]
+    pub login_attempts_per_minute: Option<u32>,
+}
+
+const DEFAULT_BIND: &str = "127.0.0.1:8080";
+const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+const MASK: &str = "********";
+
+impl Settings {
+    /// Fills what flags and environment left unset from the file at `path`.
+    pub fn with_file(self, path: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = path else {
+            return Ok(self);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read the configuration file {}", path.display()))?;
+        let file: Settings = toml::from_str(&text)
+            .with_context(|| format!("invalid configuration file {}", path.display()))?;
+        Ok(self.or(file))
+    }
+
+    fn or(self, file: Settings) -> Self {
+        Self {
+            bind: self.bind.or(file.bind),
+            data_dir: self.data_dir.or(file.data_dir),
+            workers: self.workers.or(file.workers),
+            database_url: self.database_url.or(file.database_url),
+            storage_url: self.storage_url.or(file.storage_url),
+            jwt_secret: self.jwt_secret.or(file.jwt_secret),
+            token_ttl_s: self.token_ttl_s.or(file.token_ttl_s),
+            max_upload_bytes: self.max_upload_bytes.or(file.max_upload_bytes),
+            lease_ttl_s: self.lease_ttl_s.or(file.lease_ttl_s),
+            max_attempts: self.max_attempts.or(file.max_attempts),
+            retry_base_s: self.retry_base_s.or(file.retry_base_s),
+            shutdown_grace_s: self.shutdown_grace_s.or(file.shutdown_grace_s),
+            login_attempts_per_minute: self
+                .login_attempts_per_minute
+                .or(file.login_attempts_per_minute),
+        }
+    }
+
+    /// Every setting with its default filled in; the secret stays as given.
+    pub fn resolved(self) -> anyhow::Result<Self> {
+        let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        let resolved = Self {
+            bind: Some(self.bind.unwrap_or_else(|| DEFAULT_BIND.to_owned())),
+            workers: Some(self.workers.unwrap_or_else(|| {
+                std::thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1)
+            })),
+            database_url: Some(self.database_url.unwrap_or_else(|| {
+                format!("sqlite://{}", data_dir.join("kinoflow.db").display())
+            })),
+            storage_url: Some(
+                self.storage_url
+                    .unwrap_or_else(|| data_dir.join("blobs").display().to_string()),
+            ),
+            jwt_secret: self.jwt_secret,
+            token_ttl_s: Some(self.token_ttl_s.unwrap_or(3600)),
+            max_upload_bytes: Some(self.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD_BYTES)),
+            lease_ttl_s: Some(self.lease_ttl_s.unwrap_or(30.0)),
+            max_attempts: Some(self.max_attempts.unwrap_or(3)),
+            retry_base_s: Some(self.retry_base_s.unwrap_or(1.0)),
+            shutdown_grace_s: Some(self.shutdown_grace_s.unwrap_or(30.0)),
+            login_attempts_per_minute: Some(self.login_attempts_per_minute.unwrap_or(10)),
+            data_dir: Some(data_dir),
+        };
+        resolved.check()?;
+        Ok(resolved)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        for (name, seconds) in [
+            ("lease_ttl_s", self.lease_ttl_s),
+            ("retry_base_s", self.retry_base_s),
+            ("shutdown_grace_s", self.shutdown_grace_s),
+        ] {
+            if seconds.is_some_and(|s| !s.is_finite() || s < 0.0 || s > 1e7) {
+                bail!("{name} must be a number of seconds between 0 and 10000000");
+            }
+        }
+        if self.lease_ttl_s.is_some_and(|s| s < 1.0) {
+            bail!("lease_ttl_s must be at least 1 second");
+        }
+        if self.max_attempts.is_some_and(|n| n < 1) {
+            bail!("max_attempts must be at least 1");
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as TOML, secrets masked.
+    pub fn to_masked_toml(&self) -> anyhow::Result<String> {
+        let mut shown = self.clone();
+        if shown.jwt_secret.is_some() {
+            shown.jwt_secret = Some(MASK.to_owned());
+        }
+        shown.database_url = shown.database_url.map(|url| mask_url_password(&url));
+        Ok(toml::to_string(&shown)?)
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.data_dir.as_deref().unwrap_or(Path::new("./data"))
+    }
+
+    pub fn seconds(value: Option<f64>) -> Duration {
+        Duration::from_secs_f64(value.unwrap_or(0.0))
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:********@host/db`.
+fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:{MASK}@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_the_file_and_defaults_fill_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kinoflow.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nworkers = 3\n").unwrap();
+        let flags = Settings {
+            workers: Some(5),
+            ..Settings::default()
+        };
+        let settings = flags.with_file(Some(&file)).unwrap().resolved().unwrap();
+        assert_eq!(settings.bind.as_deref(), Some("0.0.0.0:9000"));
+        assert_eq!(settings.workers, Some(5));
+        assert_eq!(settings.lease_ttl_s, Some(30.0));
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let settings = Settings {
+            jwt_secret: Some("hunter2hunter2".to_owned()),
+            database_url: Some("postgres://kino:pw@db/kino".to_owned()),
+            ..Settings::default()
+        };
+        let shown = settings.resolved().unwrap().to_masked_toml().unwrap();
+        assert!(!shown.contains("hunter2"));
+        assert!(!shown.contains(":pw@"));
+        assert!(shown.contains("postgres://kino:********@db/kino"));
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kinoflow.toml");
+        std::fs::write(&file, "bnid = \"x\"\n").unwrap();
+        let err = Settings::default().with_file(Some(&file)).unwrap_err();
+        assert!(format!("{err:#}").contains("bnid"), "{err:#}");
+    }
+}

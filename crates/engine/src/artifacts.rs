@@ -1,0 +1,121 @@
+//! Where a running job puts its results. Every write carries the job's lease,
+//! so a worker that lost its lease cannot overwrite a newer attempt's results.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use kinoflow_blobs::BlobStore;
+use kinoflow_store::{now_ms, ArtifactRecord, LeaseToken, Store};
+use crate::pipeline::PipelineError;
+use crate::stop::{JobStop, StopReason};
+
+/// Artifact names are single file names: letters, digits, `.`, `_`, `-`, not
+/// starting with a dot. They never become paths unchecked.
+pub fn validate_artifact_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 200
+        && !name.starts_with('.')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// A job's artifact writer, fenced by its lease.
+#[derive(Clone)]
+pub struct ArtifactSink {
+    store: Arc<dyn Store>,
+    blobs: Arc<dyn BlobStore>,
+    job_id: String,
+    lease: LeaseToken,
+    stop: JobStop,
+}
+
+impl ArtifactSink {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn BlobStore>,
+        job_id: String,
+        lease: LeaseToken,
+        stop: JobStop,
+    ) -> Self {
+        Self {
+            store,
+            blobs,
+            job_id,
+            lease,
+            stop,
+        }
+    }
+
+    /// Stores the file at `path` as the artifact `name`.
+    pub async fn put_file(&self, name: &str, path: &Path) -> Result<(), PipelineError> {
+        let key = self.blob_key(name)?;
+        let meta = self.blobs.put_file(&key, path).await.map_err(|e| {
+            PipelineError::Transient(format!("could not store artifact {name}: {e}"))
+        })?;
+        self.record(name, key, meta).await
+    }
+
+    /// Stores `bytes` as the artifact `name`.
+    pub async fn put_bytes(&self, name: &str, bytes: &[u8]) -> Result<(), PipelineError> {
+        let key = self.blob_key(name)?;
+        let meta = self
+            .blobs
+            .put(&key, &mut &bytes[..], None)
+            .await
+            .map_err(|e| {
+                PipelineError::Transient(format!("could not store artifact {name}: {e}"))
+            })?;
+        self.record(name, key, meta).await
+    }
+
+    /// Each attempt writes under its own lease, so a stale worker's blobs never
+    /// replace the current attempt's.
+    fn blob_key(&self, name: &str) -> Result<String, PipelineError> {
+        if !validate_artifact_name(name) {
+            return Err(PipelineError::Permanent(format!(
+                "invalid artifact name {name:?}"
+            )));
+        }
+        Ok(format!("jobs/{}/{}/{}", self.job_id, self.lease.0, name))
+    }
+
+    async fn record(
+        &self,
+        name: &str,
+        key: String,
+        meta: kinoflow_blobs::BlobMeta,
+    ) -> Result<(), PipelineError> {
+        let record = ArtifactRecord {
+            job_id: self.job_id.clone(),
+            name: name.to_owned(),
+            blob_key: key.clone(),
+            content_type: content_type_of(name),
+            size: meta.size as i64,
+            sha256: meta.sha256,
+            created_at: now_ms(),
+        };
+        let accepted = self
+            .store
+            .put_artifact(&record, &self.lease)
+            .await
+            .map_err(|e| {
+                PipelineError::Transient(format!("could not record artifact {name}: {e}"))
+            })?;
+        if accepted {
+            return Ok(());
+        }
+        tracing::warn!(job_id = %self.job_id, artifact = name, "artifact refused: the lease was taken over");
+        let _ = self.blobs.delete(&key).await;
+        self.stop.stop(StopReason::LeaseLost);
+        Err(PipelineError::Cancelled)
+    }
+}
+
+/// The MIME type served for an artifact, from its name.
+fn content_type_of(name: &str) -> String {
+    mime_guess::from_path(name)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_owned()
+}

@@ -1,0 +1,49 @@
+//! The engine's knobs, with the defaults the design names.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How the engine runs jobs.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// A job whose worker stops heartbeating is requeued after this long.
+    pub lease_ttl: Duration,
+    /// How many times a job may start before a failure is final.
+    pub max_attempts: i64,
+    /// The first retry waits about this long; each later one twice as long.
+    pub retry_base_delay: Duration,
+    /// No retry waits longer than this.
+    pub retry_max_delay: Duration,
+    /// How often an idle worker looks for work when nothing woke it.
+    pub poll_interval: Duration,
+    /// How often progress is written at most (it doubles as the heartbeat).
+    pub progress_interval: Duration,
+    /// Where jobs get their scratch directories.
+    pub scratch_dir: PathBuf,
+    /// On shutdown, how long running jobs may go on before they are given back.
+    pub shutdown_grace: Duration,
+}
+
+impl EngineConfig {
+    pub fn new(scratch_dir: PathBuf) -> Self {
+        Self {
+            lease_ttl: Duration::from_secs(30),
+            max_attempts: 3,
+            retry_base_delay: Duration::from_secs(1),
+            retry_max_delay: Duration::from_secs(600),
+            poll_interval: Duration::from_secs(1),
+            progress_interval: Duration::from_millis(500),
+            scratch_dir,
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+
+    /// A heartbeat every third of the lease keeps it alive through two missed beats.
+    pub fn heartbeat_interval(&self) -> Duration {
+        (self.lease_ttl / 3).max(Duration::from_millis(100))
+    }
+
+    pub fn lease_ttl_ms(&self) -> i64 {
+        self.lease_ttl.as_millis() as i64
+    }
+}

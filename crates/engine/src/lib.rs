@@ -1,0 +1,29 @@
+//! kinoflow's job engine: the [`Pipeline`] trait, submission with parameter
+//! validation, and the workers that claim jobs under a lease, heartbeat,
+//! retry with backoff, honour cancellation and give jobs back on shutdown.
+//! Everything durable goes through the store; nothing lives only in memory.
+
+mod artifacts;
+mod backoff;
+mod config;
+mod engine;
+mod metrics;
+mod params;
+mod pipeline;
+mod progress;
+mod registry;
+mod stop;
+mod worker;
+
+pub use artifacts::{validate_artifact_name, ArtifactSink};
+pub use config::EngineConfig;
+pub use engine::{Engine, SubmitError, Submission};
+pub use metrics::EngineMetrics;
+pub use params::FieldError;
+pub use pipeline::{InputKind, JobContext, Pipeline, PipelineError, RunSummary};
+pub use progress::ProgressReporter;
+pub use registry::PipelineRegistry;
+pub use worker::{WorkerPool, WorkerPoolHandle};
+
+pub use kinoflow_blobs as blobs;
+pub use kinoflow_store as store;

@@ -1,0 +1,66 @@
+//! Checking a job's parameters against its pipeline's JSON schema, so bad
+//! input is refused at submission with one message per bad field.
+
+use serde::Serialize;
+use serde_json::Value;
+
+/// One thing wrong with one field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Validates `params` against `schema`; an empty list means they are fine.
+pub fn validate_params(schema: &Value, params: &Value) -> Vec<FieldError> {
+    let validator = match jsonschema::validator_for(schema) {
+        Ok(validator) => validator,
+        Err(e) => return vec![FieldError::new("params", format!("schema error: {e}"))],
+    };
+    validator
+        .iter_errors(params)
+        .map(|error| {
+            let path = error.instance_path.to_string();
+            let field = path.trim_start_matches('/').replace('/', ".");
+            let field = if field.is_empty() {
+                "params".to_owned()
+            } else {
+                format!("params.{field}")
+            };
+            FieldError::new(field, error.to_string())
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names_each_bad_field() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "seconds": {"type": "number", "minimum": 0},
+                "name": {"type": "string"}
+            },
+            "additionalProperties": false
+        });
+        let errors = validate_params(&schema, &json!({"seconds": -1, "name": 3}));
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields.len(), 2, "{errors:?}");
+        assert!(fields.contains(&"params.seconds"));
+        assert!(fields.contains(&"params.name"));
+        assert!(validate_params(&schema, &json!({"seconds": 2})).is_empty());
+    }
+}

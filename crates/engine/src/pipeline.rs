@@ -1,0 +1,105 @@
+//! The contract between the engine and an analysis: what a pipeline declares
+//! and what it gets while it runs.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::artifacts::ArtifactSink;
+use crate::progress::ProgressReporter;
+
+/// What a pipeline takes as input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputKind {
+    /// No file.
+    None,
+    /// A video file, checked with ffprobe at submission.
+    Video,
+    /// A CSV file.
+    Csv,
+}
+
+impl InputKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputKind::None => "none",
+            InputKind::Video => "video",
+            InputKind::Csv => "csv",
+        }
+    }
+}
+
+/// Why a run ended without success.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// Worth trying again later (a resource was busy, a peer timed out).
+    #[error("{0}")]
+    Transient(String),
+    /// Trying again will not help; the message tells the user what to change.
+    #[error("{0}")]
+    Permanent(String),
+    /// The run stopped because it was asked to.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// What a successful run has to say beyond its artifacts.
+#[derive(Debug, Clone, Default)]
+pub struct RunSummary {
+    /// Things the user should know (frames that could not be decoded, say).
+    pub warnings: Vec<String>,
+}
+
+/// Everything a running job gets from the engine.
+pub struct JobContext {
+    pub job_id: String,
+    /// Which start of the job this is: 1 for the first.
+    pub attempt: i64,
+    /// The input file on local disk, when the pipeline takes one.
+    pub input: Option<PathBuf>,
+    pub params: Value,
+    pub progress: ProgressReporter,
+    /// Cancelled when the job is cancelled, its lease is lost, or the worker stops.
+    pub cancel: CancellationToken,
+    pub artifacts: ArtifactSink,
+    /// A private directory, removed when the run ends.
+    pub scratch: PathBuf,
+}
+
+impl JobContext {
+    /// The parameters as the pipeline's own type. They were validated against
+    /// the schema at submission, so a failure here is the pipeline's bug.
+    pub fn params<T: DeserializeOwned>(&self) -> Result<T, PipelineError> {
+        serde_json::from_value(self.params.clone())
+            .map_err(|e| PipelineError::Permanent(format!("invalid parameters: {e}")))
+    }
+
+    /// The input file, for pipelines that declared one.
+    pub fn input(&self) -> Result<&Path, PipelineError> {
+        self.input
+            .as_deref()
+            .ok_or_else(|| PipelineError::Permanent("this job has no input file".to_owned()))
+    }
+}
+
+/// An analysis kinoflow can run.
+#[async_trait]
+pub trait Pipeline: Send + Sync + 'static {
+    /// The name jobs ask for.
+    fn name(&self) -> &'static str;
+    /// One sentence for `GET /v1/pipelines`.
+    fn description(&self) -> &'static str;
+    /// What the pipeline takes as input.
+    fn input(&self) -> InputKind;
+    /// The JSON schema of the parameters object.
+    fn params_schema(&self) -> Value;
+    /// Checks the input file at submission; `Err` is a message for the user.
+    async fn check_input(&self, _input: &Path) -> Result<(), String> {
+        Ok(())
+    }
+    /// Does the work. Must stop promptly when `ctx.cancel` fires.
+    async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError>;
+}

@@ -1,0 +1,84 @@
+//! Who is calling: passwords, JWTs, API keys, login rate limiting, and the
+//! [`AuthUser`] extractor that every protected route takes.
+
+mod api_key;
+mod limiter;
+mod password;
+mod token;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use kinoflow_engine::store::{Role, UserRecord};
+
+pub use api_key::{hash_api_key, new_api_key, API_KEY_PREFIX};
+pub use limiter::LoginLimiter;
+pub use password::{hash_password, verify_password};
+pub use token::{TokenKeys, TOKEN_TYPE};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The authenticated caller.
+#[derive(Debug, Clone)]
+pub struct AuthUser {
+    pub id: String,
+    pub email: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+impl AuthUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Whether the caller may see a resource owned by `owner_id`.
+    pub fn may_see(&self, owner_id: &str) -> bool {
+        self.id == owner_id || self.is_admin()
+    }
+}
+
+impl From<UserRecord> for AuthUser {
+    fn from(user: UserRecord) -> Self {
+        Self {
+            id: user.id,
+            email: user.email,
+            role: user.role,
+            created_at: user.created_at,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
+        let credential = header
+            .to_str()
+            .ok()
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be Bearer <token>"))?;
+        let user = if credential.starts_with(API_KEY_PREFIX) {
+            state
+                .engine
+                .store
+                .user_by_api_key_hash(&hash_api_key(credential))
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))?
+        } else {
+            let user_id = state.tokens.verify(credential)?;
+            state
+                .engine
+                .store
+                .user_by_id(&user_id)
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("the token's user no longer exists"))?
+        };
+        Ok(user.into())
+    }
+}

@@ -1,0 +1,105 @@
+//! kinoflow's HTTP API: the `/v1` routes (auth, uploads, jobs, events,
+//! artifacts, pipelines), operations (`/health`, `/ready`, `/metrics`) and the
+//! OpenAPI document generated from the handlers themselves.
+
+mod auth;
+mod error;
+mod extract;
+mod metrics;
+mod openapi;
+mod routes;
+mod state;
+mod views;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Json, Router};
+use kinoflow_engine::{Engine, WorkerPool};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use auth::hash_password;
+pub use error::ApiError;
+pub use routes::auth::{check_new_account, normalise_email};
+pub use state::{AppState, ServerConfig};
+
+use routes::{artifacts, auth as auth_routes, events, jobs, operations, pipelines, uploads};
+
+/// The whole HTTP application for `state`.
+pub fn app(state: AppState) -> Router {
+    let (router, api) = OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(auth_routes::register))
+        .routes(routes!(auth_routes::token))
+        .routes(routes!(auth_routes::me))
+        .routes(routes!(
+            auth_routes::create_api_key,
+            auth_routes::list_api_keys
+        ))
+        .routes(routes!(auth_routes::revoke_api_key))
+        .routes(routes!(uploads::create_upload))
+        .routes(routes!(uploads::get_upload))
+        .routes(routes!(jobs::create_job, jobs::list_jobs))
+        .routes(routes!(jobs::get_job, jobs::delete_job))
+        .routes(routes!(jobs::cancel_job))
+        .routes(routes!(events::job_events))
+        .routes(routes!(artifacts::list_artifacts))
+        .routes(routes!(artifacts::get_artifact))
+        .routes(routes!(artifacts::archive))
+        .routes(routes!(pipelines::list_pipelines))
+        .routes(routes!(operations::health))
+        .routes(routes!(operations::ready))
+        .routes(routes!(metrics::metrics))
+        .split_for_parts();
+    let api = openapi::finish(api);
+    router
+        .route("/openapi.json", get(move || async move { Json(api) }))
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track_latency,
+        ))
+        // Uploads enforce their own size limit while streaming.
+        .layer(DefaultBodyLimit::disable())
+        .layer(CatchPanicLayer::custom(|_| {
+            axum::response::IntoResponse::into_response(ApiError::internal("handler panicked"))
+        }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves the API (and, with `workers` > 0, runs workers) until `shutdown`
+/// fires; then stops accepting, lets running jobs finish within the grace
+/// period and gives the rest back to the queue.
+pub async fn serve(
+    engine: Engine,
+    config: &ServerConfig,
+    listener: TcpListener,
+    workers: usize,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let address: SocketAddr = listener.local_addr()?;
+    let state = AppState::new(engine.clone(), config, shutdown.clone());
+    let pool = WorkerPool::start(engine.clone(), workers);
+    tracing::info!(%address, workers, "listening on http://{address}");
+    let http = axum::serve(listener, app(state)).with_graceful_shutdown({
+        let shutdown = shutdown.clone();
+        async move { shutdown.cancelled().await }
+    });
+    let grace: Duration = engine.config.shutdown_grace;
+    let drain_workers = async {
+        shutdown.cancelled().await;
+        tracing::info!(?grace, "shutting down: no new jobs are claimed");
+        pool.shutdown(grace).await;
+    };
+    let (served, ()) = tokio::join!(http, drain_workers);
+    served?;
+    tracing::info!("stopped");
+    Ok(())
+}

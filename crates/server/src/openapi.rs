@@ -1,0 +1,43 @@
+//! The parts of the OpenAPI document that no handler states: title, tags and
+//! the bearer security scheme.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "kinoflow",
+        description = "Asynchronous video and data analysis: upload, queue, progress, cancel, results."
+    ),
+    tags(
+        (name = "auth", description = "Accounts, tokens and API keys"),
+        (name = "uploads", description = "Input files"),
+        (name = "jobs", description = "Analysis jobs and their events"),
+        (name = "artifacts", description = "Job results"),
+        (name = "pipelines", description = "The analyses on offer"),
+        (name = "operations", description = "Health, readiness and metrics")
+    )
+)]
+struct ApiDoc;
+
+pub fn base() -> OpenApiDoc {
+    ApiDoc::openapi()
+}
+
+/// Adds the security scheme the handlers refer to.
+pub fn finish(mut api: OpenApiDoc) -> OpenApiDoc {
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT or API key")
+                .description(Some("An access token from /v1/auth/token, or an API key (kf_…)"))
+                .build(),
+        ),
+    );
+    api
+}

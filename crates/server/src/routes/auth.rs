@@ -1,0 +1,226 @@
+//! Accounts, access tokens and API keys.
+
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{header, StatusCode};
+use axum::{Form, Json};
+use kinoflow_engine::store::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::{hash_password, new_api_key, verify_password, AuthUser, TOKEN_TYPE};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::views::{ApiKeyView, UserView};
+
+const MIN_PASSWORD_LEN: usize = 8;
+
+#[derive(Deserialize, ToSchema)]
+pub struct Credentials {
+    pub email: String,
+    pub password: String,
+}
+
+/// The OAuth2 password grant's form.
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordForm {
+    pub username: String,
+    pub password: String,
+    pub grant_type: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `bearer`.
+    pub token_type: String,
+    /// Seconds until the token expires.
+    pub expires_in: u64,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateApiKey {
+    /// A name to recognise the key by.
+    pub name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedApiKey {
+    #[serde(flatten)]
+    pub view: ApiKeyView,
+    /// The key itself. It is shown only this once.
+    pub key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyList {
+    pub api_keys: Vec<ApiKeyView>,
+}
+
+/// E-mail addresses are compared in lower case.
+pub fn normalise_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Checks an e-mail address and password before an account is made.
+pub fn check_new_account(email: &str, password: &str) -> Result<(), ApiError> {
+    let mut fields = Vec::new();
+    let plausible = email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && email.len() <= 254
+        && !email.contains(char::is_whitespace);
+    if !plausible {
+        fields.push(kinoflow_engine::FieldError::new(
+            "email",
+            "not a valid e-mail address",
+        ));
+    }
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        fields.push(kinoflow_engine::FieldError::new(
+            "password",
+            format!("must be at least {MIN_PASSWORD_LEN} characters"),
+        ));
+    }
+    if fields.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError {
+            fields,
+            ..ApiError::unprocessable("invalid account details")
+        })
+    }
+}
+
+/// Creates an account with the `user` role.
+#[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = Credentials,
+    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn register(
+    State(state): State<AppState>,
+    ApiJson(credentials): ApiJson<Credentials>,
+) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    let email = normalise_email(&credentials.email);
+    check_new_account(&email, &credentials.password)?;
+    let hash = hash_password(credentials.password).await?;
+    let user = state
+        .engine
+        .store
+        .create_user(&email, &hash, Role::User)
+        .await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&user.into()))))
+}
+
+/// Exchanges e-mail and password for an access token. Takes JSON
+/// `{email, password}` or the OAuth2 password form (`username`, `password`).
+#[utoipa::path(post, path = "/v1/auth/token", tag = "auth",
+    request_body(content(
+        (Credentials = "application/json"),
+        (PasswordForm = "application/x-www-form-urlencoded"))),
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
+pub async fn token(
+    State(state): State<AppState>,
+    request: Request,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let credentials = read_credentials(request).await?;
+    let email = normalise_email(&credentials.email);
+    state.login_limiter.check(&email)?;
+    let user = state.engine.store.user_by_email(&email).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_default();
+    let valid = verify_password(credentials.password, hash).await;
+    let user = user
+        .filter(|_| valid)
+        .ok_or_else(|| ApiError::unauthorized("wrong e-mail or password"))?;
+    Ok(Json(TokenResponse {
+        access_token: state.tokens.issue(&user.id)?,
+        token_type: TOKEN_TYPE.to_owned(),
+        expires_in: state.tokens.ttl.as_secs(),
+    }))
+}
+
+/// Reads login credentials from either JSON or an OAuth2 password form.
+pub async fn read_credentials(request: Request) -> Result<Credentials, ApiError> {
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if is_form {
+        let Form(form) = Form::<PasswordForm>::from_request(request, &())
+            .await
+            .map_err(|e| ApiError::bad_request(format!("invalid form: {}", e.body_text())))?;
+        if form.grant_type.as_deref().is_some_and(|g| g != "password") {
+            return Err(ApiError::bad_request("grant_type must be password"));
+        }
+        return Ok(Credentials {
+            email: form.username,
+            password: form.password,
+        });
+    }
+    let ApiJson(credentials) = ApiJson::<Credentials>::from_request(request, &()).await?;
+    Ok(credentials)
+}
+
+/// The caller's account.
+#[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+pub async fn me(user: AuthUser) -> Json<UserView> {
+    Json(UserView::from(&user))
+}
+
+/// Creates an API key for scripts; the answer holds the key, shown only once.
+#[utoipa::path(post, path = "/v1/api-keys", tag = "auth", security(("bearer" = [])),
+    request_body = CreateApiKey,
+    responses((status = 201, body = CreatedApiKey), (status = 401, body = ErrorBody)))]
+pub async fn create_api_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(request): ApiJson<CreateApiKey>,
+) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
+    let name = request.name.trim();
+    if name.is_empty() || name.len() > 100 {
+        return Err(ApiError::unprocessable("name must be 1 to 100 characters"));
+    }
+    let (key, prefix, hash) = new_api_key();
+    let record = state
+        .engine
+        .store
+        .create_api_key(&user.id, name, &prefix, &hash)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            view: record.into(),
+            key,
+        }),
+    ))
+}
+
+/// The caller's API keys (without the keys themselves).
+#[utoipa::path(get, path = "/v1/api-keys", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, body = ApiKeyList), (status = 401, body = ErrorBody)))]
+pub async fn list_api_keys(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<ApiKeyList>, ApiError> {
+    let keys = state.engine.store.list_api_keys(&user.id).await?;
+    Ok(Json(ApiKeyList {
+        api_keys: keys.into_iter().map(ApiKeyView::from).collect(),
+    }))
+}
+
+/// Revokes one of the caller's API keys.
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "auth", security(("bearer" = [])),
+    params(("id" = String, Path, description = "API key id")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)))]
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.engine.store.revoke_api_key(&user.id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found("API key"))
+    }
+}

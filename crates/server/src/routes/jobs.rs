@@ -1,0 +1,277 @@
+//! Jobs: submit, list, inspect, cancel, delete.
+
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kinoflow_engine::store::{JobFilter, JobRecord, JobState};
+use kinoflow_engine::Submission;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::routes::uploads::store_upload;
+use crate::state::AppState;
+use crate::views::JobView;
+
+const MAX_PAGE: i64 = 200;
+const IDEMPOTENCY_KEY_MAX_LEN: usize = 255;
+
+/// A job to run on an earlier upload.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJob {
+    /// One of the names `GET /v1/pipelines` lists.
+    pub pipeline: String,
+    /// The input file, for pipelines that take one.
+    pub upload_id: Option<String>,
+    /// The pipeline's parameters (see its schema).
+    #[schema(value_type = Option<Object>)]
+    pub params: Option<Value>,
+}
+
+/// A job and its input file in one multipart request.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the request for the OpenAPI document only
+pub struct CreateJobForm {
+    pipeline: String,
+    /// The parameters as a JSON object, in text.
+    params: Option<String>,
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListJobsQuery {
+    /// Only jobs in this state.
+    pub state: Option<String>,
+    /// Only jobs of this pipeline.
+    pub pipeline: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobList {
+    pub jobs: Vec<JobView>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Submits a job. Send JSON `{pipeline, upload_id, params}`, or a multipart
+/// form with `pipeline`, `params` (JSON text) and `file`. An `Idempotency-Key`
+/// header makes a retried submission return the first job instead of a new one.
+#[utoipa::path(post, path = "/v1/jobs", tag = "jobs", security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries of this submission safe")),
+    request_body(content(
+        (CreateJob = "application/json"),
+        (CreateJobForm = "multipart/form-data"))),
+    responses((status = 202, body = JobView, description = "Queued; Location names the job"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_job(
+    State(state): State<AppState>,
+    user: AuthUser,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let idempotency_key = idempotency_key(request.headers())?;
+    let (pipeline, upload_id, params) = if is_multipart(request.headers()) {
+        read_multipart_job(&state, &user, request).await?
+    } else {
+        let ApiJson(body) = ApiJson::<CreateJob>::from_request(request, &()).await?;
+        (body.pipeline, body.upload_id, body.params.unwrap_or(Value::Null))
+    };
+    let (job, _created) = state
+        .engine
+        .submit(Submission {
+            owner_id: user.id.clone(),
+            pipeline,
+            upload_id,
+            params,
+            idempotency_key,
+        })
+        .await?;
+    let location = format!("/v1/jobs/{}", job.id);
+    let mut response = (StatusCode::ACCEPTED, Json(JobView::new(job, None))).into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= IDEMPOTENCY_KEY_MAX_LEN)
+        .ok_or_else(|| {
+            ApiError::bad_request("Idempotency-Key must be 1 to 255 visible ASCII characters")
+        })?;
+    Ok(Some(key.to_owned()))
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+/// Reads `pipeline`, `params` and `file` from a multipart job submission; the
+/// file is stored as an upload as it streams in.
+async fn read_multipart_job(
+    state: &AppState,
+    user: &AuthUser,
+    request: Request,
+) -> Result<(String, Option<String>, Value), ApiError> {
+    let mut multipart = Multipart::from_request(request, &())
+        .await
+        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {}", e.body_text())))?;
+    let (mut pipeline, mut params, mut upload_id) = (None, Value::Null, None);
+    while let Some(field) = multipart.next_field().await? {
+        match field.name() {
+            Some("pipeline") => pipeline = Some(field.text().await?.trim().to_owned()),
+            Some("params") => {
+                let text = field.text().await?;
+                if !text.trim().is_empty() {
+                    params = serde_json::from_str(&text).map_err(|e| {
+                        ApiError::bad_request(format!("params is not valid JSON: {e}"))
+                    })?;
+                }
+            }
+            Some("file") => upload_id = Some(store_upload(state, user, field).await?.id),
+            _ => {}
+        }
+    }
+    let pipeline =
+        pipeline.ok_or_else(|| ApiError::unprocessable("the form has no field named pipeline"))?;
+    Ok((pipeline, upload_id, params))
+}
+
+/// The caller's jobs, newest first.
+#[utoipa::path(get, path = "/v1/jobs", tag = "jobs", security(("bearer" = [])),
+    params(ListJobsQuery),
+    responses((status = 200, body = JobList), (status = 400, body = ErrorBody)))]
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<ListJobsQuery>,
+) -> Result<Json<JobList>, ApiError> {
+    let job_state = query
+        .state
+        .as_deref()
+        .map(|s| {
+            JobState::parse(s).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "unknown state {s:?}; use queued, running, retrying, succeeded, failed or cancelled"
+                ))
+            })
+        })
+        .transpose()?;
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_PAGE}")));
+    }
+    let jobs = state
+        .engine
+        .store
+        .list_jobs(&JobFilter {
+            owner_id: Some(user.id.clone()),
+            state: job_state,
+            pipeline: query.pipeline,
+            before: query.cursor,
+            limit: limit + 1,
+        })
+        .await?;
+    let has_more = jobs.len() as i64 > limit;
+    let page: Vec<JobRecord> = jobs.into_iter().take(limit as usize).collect();
+    let next_cursor = has_more.then(|| page.last().map(|job| job.id.clone())).flatten();
+    Ok(Json(JobList {
+        jobs: page.into_iter().map(|job| JobView::new(job, None)).collect(),
+        next_cursor,
+    }))
+}
+
+/// A job the caller may see, or 404 (never 403: others' ids are not confirmed).
+pub async fn visible_job(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+) -> Result<JobRecord, ApiError> {
+    state
+        .engine
+        .store
+        .get_job(id)
+        .await?
+        .filter(|job| user.may_see(&job.owner_id))
+        .ok_or_else(|| ApiError::not_found("job"))
+}
+
+/// One job with its artifacts.
+#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
+pub async fn get_job(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<JobView>, ApiError> {
+    let job = visible_job(&state, &user, &id).await?;
+    let artifacts = state.engine.store.list_artifacts(&job.id).await?;
+    Ok(Json(JobView::new(job, Some(artifacts))))
+}
+
+/// Cancels a job: a waiting one at once, a running one within a heartbeat.
+#[utoipa::path(post, path = "/v1/jobs/{id}/cancel", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses((status = 202, body = JobView, description = "Cancelled, or cancelling"),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn cancel_job(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<JobView>), ApiError> {
+    let job = visible_job(&state, &user, &id).await?;
+    if job.state.is_terminal() {
+        return Err(ApiError::conflict(format!(
+            "the job has already ended ({})",
+            job.state.as_str()
+        )));
+    }
+    let job = state
+        .engine
+        .cancel(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("job"))?;
+    Ok((StatusCode::ACCEPTED, Json(JobView::new(job, None))))
+}
+
+/// Deletes an ended job, its artifacts and its history.
+#[utoipa::path(delete, path = "/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+pub async fn delete_job(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let job = visible_job(&state, &user, &id).await?;
+    if !job.state.is_terminal() {
+        return Err(ApiError::conflict(
+            "the job has not ended; cancel it first, then delete it",
+        ));
+    }
+    state.engine.delete(&job.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

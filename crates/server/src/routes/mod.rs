@@ -1,0 +1,9 @@
+//! The HTTP routes, one module per resource.
+
+pub mod artifacts;
+pub mod auth;
+pub mod events;
+pub mod jobs;
+pub mod operations;
+pub mod pipelines;
+pub mod uploads;

@@ -1,0 +1,59 @@
+//! Liveness and readiness for orchestrators.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct HealthView {
+    /// `ok`, or `unavailable`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub storage: Option<String>,
+}
+
+/// The process is alive.
+#[utoipa::path(get, path = "/health", tag = "operations",
+    responses((status = 200, body = HealthView)))]
+pub async fn health() -> Json<HealthView> {
+    Json(HealthView {
+        status: "ok".to_owned(),
+        database: None,
+        storage: None,
+    })
+}
+
+/// The database and the storage answer.
+#[utoipa::path(get, path = "/ready", tag = "operations",
+    responses((status = 200, body = HealthView), (status = 503, body = HealthView)))]
+pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<HealthView>) {
+    let database = state.engine.store.ping().await;
+    let storage = state.engine.blobs.ping().await;
+    let verdict = |ok: bool| if ok { "ok" } else { "unavailable" }.to_owned();
+    let all_ok = database.is_ok() && storage.is_ok();
+    if let Err(e) = &database {
+        tracing::warn!(error = %e, "readiness: database unavailable");
+    }
+    if let Err(e) = &storage {
+        tracing::warn!(error = %e, "readiness: storage unavailable");
+    }
+    let status = if all_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        Json(HealthView {
+            status: verdict(all_ok),
+            database: Some(verdict(database.is_ok())),
+            storage: Some(verdict(storage.is_ok())),
+        }),
+    )
+}

@@ -1,0 +1,126 @@
+//! Uploads: files streamed to storage, hashed on the way, never held whole in memory.
+
+use axum::extract::multipart::Field;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use futures::TryStreamExt;
+use kinoflow_engine::blobs::BlobError;
+use kinoflow_engine::store::{now_ms, UploadRecord};
+use tokio_util::io::StreamReader;
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+use crate::views::UploadView;
+
+/// The multipart form of an upload.
+#[derive(ToSchema)]
+#[allow(dead_code)] // describes the request for the OpenAPI document only
+pub struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+/// Uploads a file (multipart field `file`).
+#[utoipa::path(post, path = "/v1/uploads", tag = "uploads", security(("bearer" = [])),
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = UploadView), (status = 400, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_upload(
+    State(state): State<AppState>,
+    user: AuthUser,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<UploadView>), ApiError> {
+    while let Some(field) = multipart.next_field().await? {
+        if field.name() == Some("file") {
+            let upload = store_upload(&state, &user, field).await?;
+            return Ok((StatusCode::CREATED, Json(upload.into())));
+        }
+    }
+    Err(ApiError::unprocessable("the form has no field named file"))
+}
+
+/// Streams one multipart field into storage and records it as an upload.
+pub async fn store_upload(
+    state: &AppState,
+    user: &AuthUser,
+    field: Field<'_>,
+) -> Result<UploadRecord, ApiError> {
+    let filename = field
+        .file_name()
+        .map(sanitise_filename)
+        .unwrap_or_else(|| "upload".to_owned());
+    let content_type = field
+        .content_type()
+        .map(str::to_owned)
+        .filter(|t| t != "application/octet-stream")
+        .unwrap_or_else(|| {
+            mime_guess::from_path(&filename)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_owned()
+        });
+    let id = uuid::Uuid::now_v7().to_string();
+    let blob_key = format!("uploads/{id}");
+    let mut reader = StreamReader::new(field.map_err(std::io::Error::other));
+    let meta = state
+        .engine
+        .blobs
+        .put(&blob_key, &mut reader, Some(state.max_upload_bytes))
+        .await
+        .map_err(|e| match e {
+            // A broken multipart stream surfaces as an I/O error of the reader.
+            BlobError::Io(io) if io.kind() == std::io::ErrorKind::Other => {
+                ApiError::bad_request(format!("the upload was interrupted: {io}"))
+            }
+            other => other.into(),
+        })?;
+    if meta.size == 0 {
+        state.engine.blobs.delete(&blob_key).await?;
+        return Err(ApiError::unprocessable("the uploaded file is empty"));
+    }
+    let upload = UploadRecord {
+        id,
+        owner_id: user.id.clone(),
+        filename,
+        content_type,
+        size: meta.size as i64,
+        sha256: meta.sha256,
+        blob_key,
+        created_at: now_ms(),
+    };
+    state.engine.store.insert_upload(&upload).await?;
+    Ok(upload)
+}
+
+/// Keeps the last path component of a client's file name, within bounds.
+fn sanitise_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name).trim();
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
+    if cleaned.is_empty() {
+        "upload".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// One of the caller's uploads.
+#[utoipa::path(get, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Upload id")),
+    responses((status = 200, body = UploadView), (status = 404, body = ErrorBody)))]
+pub async fn get_upload(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<UploadView>, ApiError> {
+    let upload = state
+        .engine
+        .store
+        .get_upload(&id)
+        .await?
+        .filter(|upload| user.may_see(&upload.owner_id))
+        .ok_or_else(|| ApiError::not_found("upload"))?;
+    Ok(Json(upload.into()))
+}

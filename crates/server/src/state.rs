@@ -1,0 +1,49 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kinoflow_engine::Engine;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::{LoginLimiter, TokenKeys};
+use crate::metrics::HttpMetrics;
+
+/// The server's settings (the CLI fills them from flags, environment and file).
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// Signs access tokens.
+    pub jwt_secret: Vec<u8>,
+    /// How long an access token lasts.
+    pub token_ttl: Duration,
+    /// The largest upload accepted, in bytes.
+    pub max_upload_bytes: u64,
+    /// Login attempts allowed per e-mail address per minute.
+    pub login_attempts_per_minute: u32,
+}
+
+/// The handlers' shared state.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    pub tokens: Arc<TokenKeys>,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub max_upload_bytes: u64,
+    pub http_metrics: HttpMetrics,
+    /// Cancelled when the server shuts down, so long-lived streams end.
+    pub shutdown: CancellationToken,
+}
+
+impl AppState {
+    pub fn new(engine: Engine, config: &ServerConfig, shutdown: CancellationToken) -> Self {
+        let http_metrics = HttpMetrics::register(&engine.metrics.registry);
+        Self {
+            tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.token_ttl)),
+            login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
+            max_upload_bytes: config.max_upload_bytes,
+            http_metrics,
+            shutdown,
+            engine,
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! What can go wrong in the store, in terms the callers can act on.
+
+/// A store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A unique value (an e-mail address, say) is already taken.
+    #[error("{0}")]
+    Conflict(String),
+    /// The database could not be reached or refused the statement.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value could not be read back (corrupt JSON, unknown state).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}

@@ -1,0 +1,18 @@
+//! The repository of kinoflow: users, API keys, uploads, jobs, job events and
+//! artifacts. The engine and the server talk to the [`Store`] trait only, so a
+//! second backend (PostgreSQL) slots in without touching them.
+
+mod error;
+mod model;
+mod repository;
+mod sqlite;
+
+pub use error::StoreError;
+pub use model::*;
+pub use repository::{Store, StoreResult};
+pub use sqlite::SqliteStore;
+
+/// Milliseconds since the Unix epoch: the one clock every record is stamped with.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

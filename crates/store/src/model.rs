@@ -1,0 +1,220 @@
+//! The records the store keeps, as the rest of kinoflow sees them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Where a job is in its life. `Retrying` is a queued job that waits for its
+/// `run_after` after a transient failure or a lost worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Queued,
+    Running,
+    Retrying,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 6] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Retrying,
+        JobState::Succeeded,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Queued => "queued",
+            JobState::Running => "running",
+            JobState::Retrying => "retrying",
+            JobState::Succeeded => "succeeded",
+            JobState::Failed => "failed",
+            JobState::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobState> {
+        JobState::ALL.into_iter().find(|state| state.as_str() == s)
+    }
+
+    /// A terminal job never changes state again.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            JobState::Succeeded | JobState::Failed | JobState::Cancelled
+        )
+    }
+}
+
+/// A user's role: admins may use the admin routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    User,
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "user" => Some(Role::User),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    /// The first characters of the key, shown in listings so a user can tell keys apart.
+    pub prefix: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// A file a user uploaded, as stored in the blob store.
+#[derive(Debug, Clone)]
+pub struct UploadRecord {
+    pub id: String,
+    pub owner_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub blob_key: String,
+    pub created_at: i64,
+}
+
+/// A job as submitted, before the store gives it an id and a state.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub owner_id: String,
+    pub pipeline: String,
+    pub upload_id: Option<String>,
+    pub params: Value,
+    pub max_attempts: i64,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct JobRecord {
+    pub id: String,
+    pub owner_id: String,
+    pub pipeline: String,
+    pub upload_id: Option<String>,
+    pub params: Value,
+    pub state: JobState,
+    pub progress: f64,
+    pub stage: Option<String>,
+    pub attempts: i64,
+    pub max_attempts: i64,
+    pub run_after: i64,
+    pub lease_expires_at: Option<i64>,
+    pub worker_id: Option<String>,
+    pub cancel_requested: bool,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+    pub idempotency_key: Option<String>,
+    pub created_at: i64,
+    pub started_at: Option<i64>,
+    pub finished_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+/// Which jobs a listing asks for; `before` is the pagination cursor (a job id).
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub owner_id: Option<String>,
+    pub state: Option<JobState>,
+    pub pipeline: Option<String>,
+    pub before: Option<String>,
+    pub limit: i64,
+}
+
+/// The proof that a worker holds a job: every write it makes for the job
+/// carries it, and a worker whose lease was taken over is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseToken(pub String);
+
+/// A job handed to a worker together with its lease.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub job: JobRecord,
+    pub lease: LeaseToken,
+}
+
+/// What a heartbeat learns about the job it renews.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Heartbeat {
+    /// The lease is renewed; go on.
+    Renewed,
+    /// The lease is renewed but the owner asked to cancel.
+    CancelRequested,
+    /// Another worker owns the job now (or it ended): stop and write nothing.
+    LeaseLost,
+}
+
+/// How a worker ends its hold on a job.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Succeeded { warnings: Vec<String> },
+    Failed { error: String },
+    /// A transient failure: run again after `run_after` (ms since epoch).
+    Retry { error: String, run_after: i64 },
+    Cancelled,
+    /// The worker is shutting down: give the job back untouched, this attempt not counted.
+    Released,
+}
+
+/// A row of a job's history; `id` orders events and resumes a stream.
+#[derive(Debug, Clone)]
+pub struct JobEvent {
+    pub id: i64,
+    pub job_id: String,
+    pub kind: String,
+    pub data: Value,
+    pub created_at: i64,
+}
+
+/// A file a job produced.
+#[derive(Debug, Clone)]
+pub struct ArtifactRecord {
+    pub job_id: String,
+    pub name: String,
+    pub blob_key: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub created_at: i64,
+}
+
+/// How many jobs of one pipeline are in one state.
+#[derive(Debug, Clone)]
+pub struct JobCount {
+    pub pipeline: String,
+    pub state: JobState,
+    pub count: i64,
+}

@@ -1,0 +1,102 @@
+//! The one interface every store backend implements.
+
+use async_trait::async_trait;
+
+use crate::error::StoreError;
+use crate::model::*;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Everything kinoflow keeps in its database. Each method is one transaction:
+/// a state change and the event row that records it are written together.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks that the database answers.
+    async fn ping(&self) -> StoreResult<()>;
+
+    // Users and API keys.
+    async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> StoreResult<UserRecord>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>>;
+    async fn create_api_key(
+        &self,
+        user_id: &str,
+        name: &str,
+        prefix: &str,
+        key_hash: &str,
+    ) -> StoreResult<ApiKeyRecord>;
+    async fn list_api_keys(&self, user_id: &str) -> StoreResult<Vec<ApiKeyRecord>>;
+    /// Revokes one of the user's keys; false when the user has no such key.
+    async fn revoke_api_key(&self, user_id: &str, key_id: &str) -> StoreResult<bool>;
+    /// The owner of a key that is not revoked.
+    async fn user_by_api_key_hash(&self, key_hash: &str) -> StoreResult<Option<UserRecord>>;
+
+    // Uploads.
+    async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()>;
+    async fn get_upload(&self, id: &str) -> StoreResult<Option<UploadRecord>>;
+
+    // Jobs.
+    /// Inserts a queued job and its first event. With an idempotency key that the
+    /// owner already used, returns the earlier job instead and `false`.
+    async fn create_job(&self, job: NewJob) -> StoreResult<(JobRecord, bool)>;
+    async fn get_job(&self, id: &str) -> StoreResult<Option<JobRecord>>;
+    /// Newest first.
+    async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Vec<JobRecord>>;
+    /// Takes the oldest runnable job of one of `pipelines`, if any, under a new lease.
+    async fn claim_job(
+        &self,
+        worker_id: &str,
+        pipelines: &[String],
+        lease_ttl_ms: i64,
+    ) -> StoreResult<Option<ClaimedJob>>;
+    /// Renews the lease and, when given, records progress and stage.
+    async fn heartbeat(
+        &self,
+        job_id: &str,
+        lease: &LeaseToken,
+        lease_ttl_ms: i64,
+        progress: Option<(f64, Option<String>)>,
+    ) -> StoreResult<Heartbeat>;
+    /// Ends the worker's hold on the job; false when the lease was lost (nothing written).
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        lease: &LeaseToken,
+        outcome: Outcome,
+    ) -> StoreResult<bool>;
+    /// Cancels a waiting job at once, or flags a running one for its worker.
+    /// Returns the job as it is afterwards, or `None` if there is no such job.
+    async fn request_cancel(&self, job_id: &str) -> StoreResult<Option<JobRecord>>;
+    /// Requeues (or fails, when out of attempts) running jobs whose lease expired.
+    /// Returns the ids of the jobs it touched.
+    async fn reap_expired_leases(&self) -> StoreResult<Vec<String>>;
+    /// Deletes a job with its events and artifact records.
+    async fn delete_job(&self, job_id: &str) -> StoreResult<()>;
+    async fn count_jobs(&self) -> StoreResult<Vec<JobCount>>;
+
+    // Events.
+    async fn events_after(
+        &self,
+        job_id: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<JobEvent>>;
+
+    // Artifacts.
+    /// Records an artifact under the worker's lease; false when the lease was lost.
+    async fn put_artifact(
+        &self,
+        artifact: &ArtifactRecord,
+        lease: &LeaseToken,
+    ) -> StoreResult<bool>;
+    async fn list_artifacts(&self, job_id: &str) -> StoreResult<Vec<ArtifactRecord>>;
+    async fn get_artifact(&self, job_id: &str, name: &str)
+        -> StoreResult<Option<ArtifactRecord>>;
+    /// Removes the job's artifact records and returns them, so their blobs can go too.
+    async fn take_artifacts(&self, job_id: &str) -> StoreResult<Vec<ArtifactRecord>>;
+}

@@ -1,0 +1,736 @@
+//! The embedded backend: one SQLite file in WAL mode, shared safely by several
+//! kinoflow processes on one machine.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool, Transaction};
+use uuid::Uuid;
+
+use crate::error::StoreError;
+use crate::model::*;
+use crate::now_ms;
+use crate::repository::{Store, StoreResult};
+
+const JOB_COLUMNS: &str = "id, owner_id, pipeline, upload_id, params, state, progress, stage, \
+    attempts, max_attempts, run_after, lease_expires_at, worker_id, cancel_requested, error, \
+    warnings, idempotency_key, created_at, started_at, finished_at, updated_at";
+const USER_COLUMNS: &str = "id, email, password_hash, role, created_at";
+const ARTIFACT_COLUMNS: &str = "job_id, name, blob_key, content_type, size, sha256, created_at";
+const UPLOAD_COLUMNS: &str =
+    "id, owner_id, filename, content_type, size, sha256, blob_key, created_at";
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies the migrations.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(15));
+        Self::connect(options).await
+    }
+
+    /// Opens a database from a `sqlite:` URL.
+    pub async fn open_url(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(15));
+        Self::connect(options).await
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> StoreResult<Self> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        Ok(Self { pool })
+    }
+}
+
+fn job_from_row(row: &SqliteRow) -> StoreResult<JobRecord> {
+    let state: String = row.try_get("state")?;
+    let params: String = row.try_get("params")?;
+    let warnings: String = row.try_get("warnings")?;
+    Ok(JobRecord {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        pipeline: row.try_get("pipeline")?,
+        upload_id: row.try_get("upload_id")?,
+        params: serde_json::from_str(&params).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        state: JobState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown job state {state:?}")))?,
+        progress: row.try_get("progress")?,
+        stage: row.try_get("stage")?,
+        attempts: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        run_after: row.try_get("run_after")?,
+        lease_expires_at: row.try_get("lease_expires_at")?,
+        worker_id: row.try_get("worker_id")?,
+        cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
+        error: row.try_get("error")?,
+        warnings: serde_json::from_str(&warnings)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+fn user_from_row(row: &SqliteRow) -> StoreResult<UserRecord> {
+    let role: String = row.try_get("role")?;
+    Ok(UserRecord {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn api_key_from_row(row: &SqliteRow) -> StoreResult<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        name: row.try_get("name")?,
+        prefix: row.try_get("prefix")?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+fn upload_from_row(row: &SqliteRow) -> StoreResult<UploadRecord> {
+    Ok(UploadRecord {
+        id: row.try_get("id")?,
+        owner_id: row.try_get("owner_id")?,
+        filename: row.try_get("filename")?,
+        content_type: row.try_get("content_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+        blob_key: row.try_get("blob_key")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn artifact_from_row(row: &SqliteRow) -> StoreResult<ArtifactRecord> {
+    Ok(ArtifactRecord {
+        job_id: row.try_get("job_id")?,
+        name: row.try_get("name")?,
+        blob_key: row.try_get("blob_key")?,
+        content_type: row.try_get("content_type")?,
+        size: row.try_get("size")?,
+        sha256: row.try_get("sha256")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+fn event_from_row(row: &SqliteRow) -> StoreResult<JobEvent> {
+    let data: String = row.try_get("data")?;
+    Ok(JobEvent {
+        id: row.try_get("id")?,
+        job_id: row.try_get("job_id")?,
+        kind: row.try_get("kind")?,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// The event that records a job's state as it is now.
+fn state_event(job: &JobRecord) -> Value {
+    json!({
+        "state": job.state.as_str(),
+        "attempts": job.attempts,
+        "error": job.error,
+        "run_after": (job.state == JobState::Retrying).then_some(job.run_after),
+    })
+}
+
+async fn insert_event(
+    tx: &mut Transaction<'_, Sqlite>,
+    job_id: &str,
+    kind: &str,
+    data: &Value,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO job_events (job_id, kind, data, created_at) VALUES (?, ?, ?, ?)")
+        .bind(job_id)
+        .bind(kind)
+        .bind(data.to_string())
+        .bind(now_ms())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+fn pipelines_json(pipelines: &[String]) -> String {
+    Value::from(pipelines.to_vec()).to_string()
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_user(
+        &self,
+        email: &str,
+        password_hash: &str,
+        role: Role,
+    ) -> StoreResult<UserRecord> {
+        let user = UserRecord {
+            id: Uuid::now_v7().to_string(),
+            email: email.to_owned(),
+            password_hash: password_hash.to_owned(),
+            role,
+            created_at: now_ms(),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, email, password_hash, role, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(&user.id)
+        .bind(&user.email)
+        .bind(&user.password_hash)
+        .bind(user.role.as_str())
+        .bind(user.created_at)
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(user),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(format!(
+                "a user with e-mail {email} already exists"
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE email = ?"))
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn user_by_id(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn create_api_key(
+        &self,
+        user_id: &str,
+        name: &str,
+        prefix: &str,
+        key_hash: &str,
+    ) -> StoreResult<ApiKeyRecord> {
+        let key = ApiKeyRecord {
+            id: Uuid::now_v7().to_string(),
+            user_id: user_id.to_owned(),
+            name: name.to_owned(),
+            prefix: prefix.to_owned(),
+            created_at: now_ms(),
+            revoked_at: None,
+        };
+        sqlx::query(
+            "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.id)
+        .bind(&key.user_id)
+        .bind(&key.name)
+        .bind(&key.prefix)
+        .bind(key_hash)
+        .bind(key.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(key)
+    }
+
+    async fn list_api_keys(&self, user_id: &str) -> StoreResult<Vec<ApiKeyRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, user_id, name, prefix, created_at, revoked_at FROM api_keys \
+             WHERE user_id = ? ORDER BY id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(api_key_from_row).collect()
+    }
+
+    async fn revoke_api_key(&self, user_id: &str, key_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND user_id = ?",
+        )
+        .bind(now_ms())
+        .bind(key_id)
+        .bind(user_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn user_by_api_key_hash(&self, key_hash: &str) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(
+            "SELECT u.id, u.email, u.password_hash, u.role, u.created_at FROM api_keys k \
+             JOIN users u ON u.id = k.user_id WHERE k.key_hash = ? AND k.revoked_at IS NULL",
+        )
+        .bind(key_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(user_from_row).transpose()
+    }
+
+    async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(&upload.id)
+        .bind(&upload.owner_id)
+        .bind(&upload.filename)
+        .bind(&upload.content_type)
+        .bind(upload.size)
+        .bind(&upload.sha256)
+        .bind(&upload.blob_key)
+        .bind(upload.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn get_upload(&self, id: &str) -> StoreResult<Option<UploadRecord>> {
+        let row = sqlx::query(&format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(upload_from_row).transpose()
+    }
+
+    async fn create_job(&self, job: NewJob) -> StoreResult<(JobRecord, bool)> {
+        let now = now_ms();
+        let id = Uuid::now_v7().to_string();
+        let mut tx = self.pool.begin().await?;
+        // Insert first (taking the write lock at once) and let the unique
+        // (owner, idempotency key) constraint tell us about an earlier job.
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO jobs (id, owner_id, pipeline, upload_id, params, state, max_attempts, \
+             run_after, idempotency_key, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?) \
+             ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(&id)
+        .bind(&job.owner_id)
+        .bind(&job.pipeline)
+        .bind(&job.upload_id)
+        .bind(job.params.to_string())
+        .bind(job.max_attempts)
+        .bind(now)
+        .bind(&job.idempotency_key)
+        .bind(now)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = inserted {
+            let record = job_from_row(&row)?;
+            insert_event(&mut tx, &record.id, "state", &state_event(&record)).await?;
+            tx.commit().await?;
+            return Ok((record, true));
+        }
+        let row = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE owner_id = ? AND idempotency_key = ?"
+        ))
+        .bind(&job.owner_id)
+        .bind(&job.idempotency_key)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((job_from_row(&row)?, false))
+    }
+
+    async fn get_job(&self, id: &str) -> StoreResult<Option<JobRecord>> {
+        let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Vec<JobRecord>> {
+        let mut query: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1"));
+        if let Some(owner) = &filter.owner_id {
+            query.push(" AND owner_id = ").push_bind(owner.clone());
+        }
+        if let Some(state) = filter.state {
+            query.push(" AND state = ").push_bind(state.as_str());
+        }
+        if let Some(pipeline) = &filter.pipeline {
+            query.push(" AND pipeline = ").push_bind(pipeline.clone());
+        }
+        if let Some(before) = &filter.before {
+            query.push(" AND id < ").push_bind(before.clone());
+        }
+        query
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(filter.limit);
+        let rows = query.build().fetch_all(&self.pool).await?;
+        rows.iter().map(job_from_row).collect()
+    }
+
+    async fn claim_job(
+        &self,
+        worker_id: &str,
+        pipelines: &[String],
+        lease_ttl_ms: i64,
+    ) -> StoreResult<Option<ClaimedJob>> {
+        let now = now_ms();
+        let lease = LeaseToken(Uuid::new_v4().to_string());
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = ?, \
+             lease_expires_at = ?, worker_id = ?, started_at = COALESCE(started_at, ?), \
+             updated_at = ?, progress = 0, stage = NULL \
+             WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'retrying') \
+                         AND run_after <= ? \
+                         AND pipeline IN (SELECT value FROM json_each(?)) \
+                         ORDER BY run_after, id LIMIT 1) \
+               AND state IN ('queued', 'retrying') \
+             RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(&lease.0)
+        .bind(now + lease_ttl_ms)
+        .bind(worker_id)
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .bind(pipelines_json(pipelines))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let job = job_from_row(&row)?;
+        insert_event(&mut tx, &job.id, "state", &state_event(&job)).await?;
+        tx.commit().await?;
+        Ok(Some(ClaimedJob { job, lease }))
+    }
+
+    async fn heartbeat(
+        &self,
+        job_id: &str,
+        lease: &LeaseToken,
+        lease_ttl_ms: i64,
+        progress: Option<(f64, Option<String>)>,
+    ) -> StoreResult<Heartbeat> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let row = match &progress {
+            Some((fraction, stage)) => {
+                sqlx::query(
+                    "UPDATE jobs SET lease_expires_at = ?, updated_at = ?, progress = ?, stage = ? \
+                     WHERE id = ? AND lease_token = ? AND state = 'running' \
+                     RETURNING cancel_requested",
+                )
+                .bind(now + lease_ttl_ms)
+                .bind(now)
+                .bind(fraction)
+                .bind(stage)
+                .bind(job_id)
+                .bind(&lease.0)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE jobs SET lease_expires_at = ?, updated_at = ? \
+                     WHERE id = ? AND lease_token = ? AND state = 'running' \
+                     RETURNING cancel_requested",
+                )
+                .bind(now + lease_ttl_ms)
+                .bind(now)
+                .bind(job_id)
+                .bind(&lease.0)
+                .fetch_optional(&mut *tx)
+                .await?
+            }
+        };
+        let Some(row) = row else {
+            return Ok(Heartbeat::LeaseLost);
+        };
+        if let Some((fraction, stage)) = &progress {
+            let data = json!({ "progress": fraction, "stage": stage });
+            insert_event(&mut tx, job_id, "progress", &data).await?;
+        }
+        tx.commit().await?;
+        Ok(if row.try_get::<i64, _>("cancel_requested")? != 0 {
+            Heartbeat::CancelRequested
+        } else {
+            Heartbeat::Renewed
+        })
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        lease: &LeaseToken,
+        outcome: Outcome,
+    ) -> StoreResult<bool> {
+        let now = now_ms();
+        let (state, error, run_after, warnings, attempts_delta, finished_at, progress) =
+            match outcome {
+                Outcome::Succeeded { warnings } => {
+                    ("succeeded", None, None, warnings, 0, Some(now), Some(1.0))
+                }
+                Outcome::Failed { error } => {
+                    ("failed", Some(error), None, vec![], 0, Some(now), None)
+                }
+                Outcome::Retry { error, run_after } => {
+                    ("retrying", Some(error), Some(run_after), vec![], 0, None, None)
+                }
+                Outcome::Cancelled => ("cancelled", None, None, vec![], 0, Some(now), None),
+                Outcome::Released => ("queued", None, Some(now), vec![], -1, None, Some(0.0)),
+            };
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!(
+            "UPDATE jobs SET state = ?, error = ?, run_after = COALESCE(?, run_after), \
+             warnings = ?, attempts = attempts + ?, finished_at = ?, \
+             progress = COALESCE(?, progress), lease_token = NULL, lease_expires_at = NULL, \
+             updated_at = ? \
+             WHERE id = ? AND lease_token = ? AND state = 'running' RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(state)
+        .bind(error)
+        .bind(run_after)
+        .bind(Value::from(warnings).to_string())
+        .bind(attempts_delta)
+        .bind(finished_at)
+        .bind(progress)
+        .bind(now)
+        .bind(job_id)
+        .bind(&lease.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let job = job_from_row(&row)?;
+        insert_event(&mut tx, job_id, "state", &state_event(&job)).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn request_cancel(&self, job_id: &str) -> StoreResult<Option<JobRecord>> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let cancelled = sqlx::query(&format!(
+            "UPDATE jobs SET state = 'cancelled', finished_at = ?, updated_at = ? \
+             WHERE id = ? AND state IN ('queued', 'retrying') RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(now)
+        .bind(now)
+        .bind(job_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let job = match cancelled {
+            Some(row) => {
+                let job = job_from_row(&row)?;
+                insert_event(&mut tx, job_id, "state", &state_event(&job)).await?;
+                Some(job)
+            }
+            None => {
+                let row = sqlx::query(&format!(
+                    "UPDATE jobs SET cancel_requested = CASE WHEN state = 'running' THEN 1 \
+                     ELSE cancel_requested END WHERE id = ? RETURNING {JOB_COLUMNS}"
+                ))
+                .bind(job_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                row.as_ref().map(job_from_row).transpose()?
+            }
+        };
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    async fn reap_expired_leases(&self) -> StoreResult<Vec<String>> {
+        let now = now_ms();
+        let expired: Vec<String> = sqlx::query_scalar(
+            "SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < ?",
+        )
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut reaped = Vec::new();
+        for job_id in expired {
+            let mut tx = self.pool.begin().await?;
+            let row = sqlx::query(&format!(
+                "UPDATE jobs SET \
+                   state = CASE WHEN cancel_requested = 1 THEN 'cancelled' \
+                                WHEN attempts >= max_attempts THEN 'failed' \
+                                ELSE 'retrying' END, \
+                   error = CASE WHEN cancel_requested = 1 THEN NULL \
+                                ELSE 'the worker running this job stopped responding' END, \
+                   finished_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts \
+                                      THEN ? ELSE NULL END, \
+                   run_after = ?, lease_token = NULL, lease_expires_at = NULL, updated_at = ? \
+                 WHERE id = ? AND state = 'running' AND lease_expires_at < ? \
+                 RETURNING {JOB_COLUMNS}"
+            ))
+            .bind(now)
+            .bind(now)
+            .bind(now)
+            .bind(&job_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = row {
+                let job = job_from_row(&row)?;
+                insert_event(&mut tx, &job_id, "state", &state_event(&job)).await?;
+                reaped.push(job_id);
+            }
+            tx.commit().await?;
+        }
+        Ok(reaped)
+    }
+
+    async fn delete_job(&self, job_id: &str) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        for table_and_key in [
+            "DELETE FROM job_events WHERE job_id = ?",
+            "DELETE FROM artifacts WHERE job_id = ?",
+            "DELETE FROM jobs WHERE id = ?",
+        ] {
+            sqlx::query(table_and_key)
+                .bind(job_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn count_jobs(&self) -> StoreResult<Vec<JobCount>> {
+        let rows =
+            sqlx::query("SELECT pipeline, state, COUNT(*) AS n FROM jobs GROUP BY pipeline, state")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|row| {
+                let state: String = row.try_get("state")?;
+                Ok(JobCount {
+                    pipeline: row.try_get("pipeline")?,
+                    state: JobState::parse(&state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown state {state:?}")))?,
+                    count: row.try_get("n")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn events_after(
+        &self,
+        job_id: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<JobEvent>> {
+        let rows = sqlx::query(
+            "SELECT id, job_id, kind, data, created_at FROM job_events \
+             WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?",
+        )
+        .bind(job_id)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn put_artifact(
+        &self,
+        artifact: &ArtifactRecord,
+        lease: &LeaseToken,
+    ) -> StoreResult<bool> {
+        let done = sqlx::query(&format!(
+            "INSERT INTO artifacts ({ARTIFACT_COLUMNS}) SELECT ?, ?, ?, ?, ?, ?, ? \
+             WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ? AND lease_token = ? AND state = 'running') \
+             ON CONFLICT (job_id, name) DO UPDATE SET blob_key = excluded.blob_key, \
+             content_type = excluded.content_type, size = excluded.size, \
+             sha256 = excluded.sha256, created_at = excluded.created_at"
+        ))
+        .bind(&artifact.job_id)
+        .bind(&artifact.name)
+        .bind(&artifact.blob_key)
+        .bind(&artifact.content_type)
+        .bind(artifact.size)
+        .bind(&artifact.sha256)
+        .bind(artifact.created_at)
+        .bind(&artifact.job_id)
+        .bind(&lease.0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn list_artifacts(&self, job_id: &str) -> StoreResult<Vec<ArtifactRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE job_id = ? ORDER BY name"
+        ))
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(artifact_from_row).collect()
+    }
+
+    async fn get_artifact(
+        &self,
+        job_id: &str,
+        name: &str,
+    ) -> StoreResult<Option<ArtifactRecord>> {
+        let row = sqlx::query(&format!(
+            "SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE job_id = ? AND name = ?"
+        ))
+        .bind(job_id)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(artifact_from_row).transpose()
+    }
+
+    async fn take_artifacts(&self, job_id: &str) -> StoreResult<Vec<ArtifactRecord>> {
+        let rows = sqlx::query(&format!(
+            "DELETE FROM artifacts WHERE job_id = ? RETURNING {ARTIFACT_COLUMNS}"
+        ))
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(artifact_from_row).collect()
+    }
+}
