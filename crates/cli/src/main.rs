@@ -17,7 +17,11 @@ use logging::LogFormat;
 use settings::Settings;
 
 #[derive(Parser)]
-#[command(name = "kinoflow", version, about = "Asynchronous video and data analysis server")]
+#[command(
+    name = "kinoflow",
+    version,
+    about = "Asynchronous video and data analysis server"
+)]
 struct Cli {
     /// Log format
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "KINOFLOW_LOG_FORMAT")]

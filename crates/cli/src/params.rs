@@ -10,8 +10,7 @@ pub fn parse_params(pairs: &[String]) -> anyhow::Result<Value> {
         let Some((key, value)) = pair.split_once('=') else {
             bail!("--param {pair:?} must look like key=value");
         };
-        let value =
-            serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
+        let value = serde_json::from_str(value).unwrap_or_else(|_| Value::String(value.to_owned()));
         params.insert(key.trim().to_owned(), value);
     }
     Ok(Value::Object(params))
@@ -24,7 +23,11 @@ mod tests {
 
     #[test]
     fn keeps_types_and_falls_back_to_strings() {
-        let pairs = ["interval_s=2".into(), "format=png".into(), "fast=true".into()];
+        let pairs = [
+            "interval_s=2".into(),
+            "format=png".into(),
+            "fast=true".into(),
+        ];
         assert_eq!(
             parse_params(&pairs).unwrap(),
             json!({"interval_s": 2, "format": "png", "fast": true})

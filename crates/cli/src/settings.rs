@@ -94,30 +94,31 @@ impl Settings {
     /// Every setting with its default filled in; the secret stays as given.
     pub fn resolved(self) -> anyhow::Result<Self> {
         let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
-        let resolved = Self {
-            bind: Some(self.bind.unwrap_or_else(|| DEFAULT_BIND.to_owned())),
-            workers: Some(self.workers.unwrap_or_else(|| {
-                std::thread::available_parallelism()
-                    .map(|n| n.get())
-                    .unwrap_or(1)
-            })),
-            database_url: Some(self.database_url.unwrap_or_else(|| {
-                format!("sqlite://{}", data_dir.join("kinoflow.db").display())
-            })),
-            storage_url: Some(
-                self.storage_url
-                    .unwrap_or_else(|| data_dir.join("blobs").display().to_string()),
-            ),
-            jwt_secret: self.jwt_secret,
-            token_ttl_s: Some(self.token_ttl_s.unwrap_or(3600)),
-            max_upload_bytes: Some(self.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD_BYTES)),
-            lease_ttl_s: Some(self.lease_ttl_s.unwrap_or(30.0)),
-            max_attempts: Some(self.max_attempts.unwrap_or(3)),
-            retry_base_s: Some(self.retry_base_s.unwrap_or(1.0)),
-            shutdown_grace_s: Some(self.shutdown_grace_s.unwrap_or(30.0)),
-            login_attempts_per_minute: Some(self.login_attempts_per_minute.unwrap_or(10)),
-            data_dir: Some(data_dir),
-        };
+        let resolved =
+            Self {
+                bind: Some(self.bind.unwrap_or_else(|| DEFAULT_BIND.to_owned())),
+                workers: Some(self.workers.unwrap_or_else(|| {
+                    std::thread::available_parallelism()
+                        .map(|n| n.get())
+                        .unwrap_or(1)
+                })),
+                database_url: Some(self.database_url.unwrap_or_else(|| {
+                    format!("sqlite://{}", data_dir.join("kinoflow.db").display())
+                })),
+                storage_url: Some(
+                    self.storage_url
+                        .unwrap_or_else(|| data_dir.join("blobs").display().to_string()),
+                ),
+                jwt_secret: self.jwt_secret,
+                token_ttl_s: Some(self.token_ttl_s.unwrap_or(3600)),
+                max_upload_bytes: Some(self.max_upload_bytes.unwrap_or(DEFAULT_MAX_UPLOAD_BYTES)),
+                lease_ttl_s: Some(self.lease_ttl_s.unwrap_or(30.0)),
+                max_attempts: Some(self.max_attempts.unwrap_or(3)),
+                retry_base_s: Some(self.retry_base_s.unwrap_or(1.0)),
+                shutdown_grace_s: Some(self.shutdown_grace_s.unwrap_or(30.0)),
+                login_attempts_per_minute: Some(self.login_attempts_per_minute.unwrap_or(10)),
+                data_dir: Some(data_dir),
+            };
         resolved.check()?;
         Ok(resolved)
     }
@@ -128,7 +129,7 @@ impl Settings {
             ("retry_base_s", self.retry_base_s),
             ("shutdown_grace_s", self.shutdown_grace_s),
         ] {
-            if seconds.is_some_and(|s| !s.is_finite() || s < 0.0 || s > 1e7) {
+            if seconds.is_some_and(|s| !(0.0..=1e7).contains(&s)) {
                 bail!("{name} must be a number of seconds between 0 and 10000000");
             }
         }

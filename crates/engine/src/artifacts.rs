@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use kinoflow_blobs::BlobStore;
-use kinoflow_store::{now_ms, ArtifactRecord, LeaseToken, Store};
 use crate::pipeline::PipelineError;
 use crate::stop::{JobStop, StopReason};
+use kinoflow_blobs::BlobStore;
+use kinoflow_store::{now_ms, ArtifactRecord, LeaseToken, Store};
 
 /// Artifact names are single file names: letters, digits, `.`, `_`, `-`, not
 /// starting with a dot. They never become paths unchecked.

@@ -80,13 +80,12 @@ impl Engine {
     /// Validates and queues a job. Returns the job and whether it is new
     /// (false when the idempotency key named an earlier one).
     pub async fn submit(&self, submission: Submission) -> Result<(JobRecord, bool), SubmitError> {
-        let pipeline =
-            self.pipelines
-                .get(&submission.pipeline)
-                .ok_or_else(|| SubmitError::UnknownPipeline {
-                    name: submission.pipeline.clone(),
-                    known: self.pipelines.names(),
-                })?;
+        let pipeline = self.pipelines.get(&submission.pipeline).ok_or_else(|| {
+            SubmitError::UnknownPipeline {
+                name: submission.pipeline.clone(),
+                known: self.pipelines.names(),
+            }
+        })?;
         let params = match submission.params {
             Value::Null => Value::Object(Default::default()),
             params => params,

@@ -17,7 +17,7 @@ mod worker;
 
 pub use artifacts::{validate_artifact_name, ArtifactSink};
 pub use config::EngineConfig;
-pub use engine::{Engine, SubmitError, Submission};
+pub use engine::{Engine, Submission, SubmitError};
 pub use metrics::EngineMetrics;
 pub use params::FieldError;
 pub use pipeline::{InputKind, JobContext, Pipeline, PipelineError, RunSummary};

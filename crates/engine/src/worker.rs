@@ -309,7 +309,10 @@ async fn heartbeat(
 ) {
     // Beat at least once a second so a cancel from another process arrives
     // quickly, and never less often than a third of the lease.
-    let beat_every = engine.config.heartbeat_interval().min(Duration::from_secs(1));
+    let beat_every = engine
+        .config
+        .heartbeat_interval()
+        .min(Duration::from_secs(1));
     let mut ticks = tokio::time::interval(engine.config.progress_interval.min(beat_every));
     let mut persisted_version = 0;
     let mut last_beat = Instant::now();

@@ -61,7 +61,14 @@ pub struct Probe {
 /// Probes `path` with ffprobe.
 pub async fn probe(path: &Path) -> Result<Probe, MediaError> {
     let child = Command::new("ffprobe")
-        .args(["-v", "error", "-print_format", "json", "-show_format", "-show_streams"])
+        .args([
+            "-v",
+            "error",
+            "-print_format",
+            "json",
+            "-show_format",
+            "-show_streams",
+        ])
         .arg(path)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

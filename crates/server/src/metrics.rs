@@ -63,7 +63,11 @@ impl HttpMetrics {
 
 /// Times every request under its route pattern (not its raw path, which
 /// would make one series per job id).
-pub async fn track_latency(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn track_latency(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = request.method().to_string();
     let route = request

@@ -35,7 +35,9 @@ pub fn finish(mut api: OpenApiDoc) -> OpenApiDoc {
             HttpBuilder::new()
                 .scheme(HttpAuthScheme::Bearer)
                 .bearer_format("JWT or API key")
-                .description(Some("An access token from /v1/auth/token, or an API key (kf_…)"))
+                .description(Some(
+                    "An access token from /v1/auth/token, or an API key (kf_…)",
+                ))
                 .build(),
         ),
     );

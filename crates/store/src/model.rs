@@ -180,10 +180,17 @@ pub enum Heartbeat {
 /// How a worker ends its hold on a job.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Succeeded { warnings: Vec<String> },
-    Failed { error: String },
+    Succeeded {
+        warnings: Vec<String>,
+    },
+    Failed {
+        error: String,
+    },
     /// A transient failure: run again after `run_after` (ms since epoch).
-    Retry { error: String, run_after: i64 },
+    Retry {
+        error: String,
+        run_after: i64,
+    },
     Cancelled,
     /// The worker is shutting down: give the job back untouched, this attempt not counted.
     Released,

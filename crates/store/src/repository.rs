@@ -95,8 +95,7 @@ pub trait Store: Send + Sync + 'static {
         lease: &LeaseToken,
     ) -> StoreResult<bool>;
     async fn list_artifacts(&self, job_id: &str) -> StoreResult<Vec<ArtifactRecord>>;
-    async fn get_artifact(&self, job_id: &str, name: &str)
-        -> StoreResult<Option<ArtifactRecord>>;
+    async fn get_artifact(&self, job_id: &str, name: &str) -> StoreResult<Option<ArtifactRecord>>;
     /// Removes the job's artifact records and returns them, so their blobs can go too.
     async fn take_artifacts(&self, job_id: &str) -> StoreResult<Vec<ArtifactRecord>>;
 }

@@ -327,10 +327,12 @@ impl Store for SqliteStore {
     }
 
     async fn get_upload(&self, id: &str) -> StoreResult<Option<UploadRecord>> {
-        let row = sqlx::query(&format!("SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(&format!(
+            "SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.as_ref().map(upload_from_row).transpose()
     }
 
@@ -453,21 +455,19 @@ impl Store for SqliteStore {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         let row = match &progress {
-            Some((fraction, stage)) => {
-                sqlx::query(
-                    "UPDATE jobs SET lease_expires_at = ?, updated_at = ?, progress = ?, stage = ? \
+            Some((fraction, stage)) => sqlx::query(
+                "UPDATE jobs SET lease_expires_at = ?, updated_at = ?, progress = ?, stage = ? \
                      WHERE id = ? AND lease_token = ? AND state = 'running' \
                      RETURNING cancel_requested",
-                )
-                .bind(now + lease_ttl_ms)
-                .bind(now)
-                .bind(fraction)
-                .bind(stage)
-                .bind(job_id)
-                .bind(&lease.0)
-                .fetch_optional(&mut *tx)
-                .await?
-            }
+            )
+            .bind(now + lease_ttl_ms)
+            .bind(now)
+            .bind(fraction)
+            .bind(stage)
+            .bind(job_id)
+            .bind(&lease.0)
+            .fetch_optional(&mut *tx)
+            .await?,
             None => {
                 sqlx::query(
                     "UPDATE jobs SET lease_expires_at = ?, updated_at = ? \
@@ -512,9 +512,15 @@ impl Store for SqliteStore {
                 Outcome::Failed { error } => {
                     ("failed", Some(error), None, vec![], 0, Some(now), None)
                 }
-                Outcome::Retry { error, run_after } => {
-                    ("retrying", Some(error), Some(run_after), vec![], 0, None, None)
-                }
+                Outcome::Retry { error, run_after } => (
+                    "retrying",
+                    Some(error),
+                    Some(run_after),
+                    vec![],
+                    0,
+                    None,
+                    None,
+                ),
                 Outcome::Cancelled => ("cancelled", None, None, vec![], 0, Some(now), None),
                 Outcome::Released => ("queued", None, Some(now), vec![], -1, None, Some(0.0)),
             };
@@ -709,11 +715,7 @@ impl Store for SqliteStore {
         rows.iter().map(artifact_from_row).collect()
     }
 
-    async fn get_artifact(
-        &self,
-        job_id: &str,
-        name: &str,
-    ) -> StoreResult<Option<ArtifactRecord>> {
+    async fn get_artifact(&self, job_id: &str, name: &str) -> StoreResult<Option<ArtifactRecord>> {
         let row = sqlx::query(&format!(
             "SELECT {ARTIFACT_COLUMNS} FROM artifacts WHERE job_id = ? AND name = ?"
         ))

@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use kinoflow_engine::blobs::LocalBlobs;
 use kinoflow_engine::store::{now_ms, JobState, Role, SqliteStore, UploadRecord};
-use kinoflow_engine::{Engine, EngineConfig, SubmitError, Submission, WorkerPool};
+use kinoflow_engine::{Engine, EngineConfig, Submission, SubmitError, WorkerPool};
 use tokio::io::AsyncWriteExt;
 
 use crate::params::parse_params;

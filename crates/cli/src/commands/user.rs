@@ -31,6 +31,11 @@ pub async fn create(settings: Settings, email: &str, admin: bool) -> anyhow::Res
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let role = if admin { Role::Admin } else { Role::User };
     let user = engine.store.create_user(&email, &hash, role).await?;
-    println!("created {} user {} ({})", role.as_str(), user.email, user.id);
+    println!(
+        "created {} user {} ({})",
+        role.as_str(),
+        user.email,
+        user.id
+    );
     Ok(())
 }

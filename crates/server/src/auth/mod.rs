@@ -62,7 +62,9 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok()
             .and_then(|value| value.strip_prefix("Bearer "))
             .map(str::trim)
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be Bearer <token>"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be Bearer <token>")
+            })?;
         let user = if credential.starts_with(API_KEY_PREFIX) {
             state
                 .engine

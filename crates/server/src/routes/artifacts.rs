@@ -100,7 +100,10 @@ pub async fn serve_artifact(
     );
     match range {
         Some(range) => {
-            set(header::CONTENT_LENGTH, (range.end - range.start).to_string());
+            set(
+                header::CONTENT_LENGTH,
+                (range.end - range.start).to_string(),
+            );
             set(
                 header::CONTENT_RANGE,
                 format!("bytes {}-{}/{size}", range.start, range.end - 1),

@@ -126,7 +126,10 @@ pub async fn token(
     let email = normalise_email(&credentials.email);
     state.login_limiter.check(&email)?;
     let user = state.engine.store.user_by_email(&email).await?;
-    let hash = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_default();
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.clone())
+        .unwrap_or_default();
     let valid = verify_password(credentials.password, hash).await;
     let user = user
         .filter(|_| valid)

@@ -48,7 +48,8 @@ pub async fn job_events(
         pending: VecDeque::new(),
         ended: false,
     };
-    Ok(Sse::new(futures::stream::unfold(stream, EventStream::next)).keep_alive(KeepAlive::default()))
+    Ok(Sse::new(futures::stream::unfold(stream, EventStream::next))
+        .keep_alive(KeepAlive::default()))
 }
 
 struct EventStream {
@@ -123,8 +124,11 @@ impl EventStream {
             }
             _ => None,
         };
-        self.pending
-            .push_back(Event::default().event("end").data(view.unwrap_or_else(|| "{}".to_owned())));
+        self.pending.push_back(
+            Event::default()
+                .event("end")
+                .data(view.unwrap_or_else(|| "{}".to_owned())),
+        );
         self.ended = true;
     }
 }

@@ -85,7 +85,11 @@ pub async fn create_job(
         read_multipart_job(&state, &user, request).await?
     } else {
         let ApiJson(body) = ApiJson::<CreateJob>::from_request(request, &()).await?;
-        (body.pipeline, body.upload_id, body.params.unwrap_or(Value::Null))
+        (
+            body.pipeline,
+            body.upload_id,
+            body.params.unwrap_or(Value::Null),
+        )
     };
     let (job, _created) = state
         .engine
@@ -134,9 +138,9 @@ async fn read_multipart_job(
     user: &AuthUser,
     request: Request,
 ) -> Result<(String, Option<String>, Value), ApiError> {
-    let mut multipart = Multipart::from_request(request, &())
-        .await
-        .map_err(|e| ApiError::bad_request(format!("malformed multipart body: {}", e.body_text())))?;
+    let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| {
+        ApiError::bad_request(format!("malformed multipart body: {}", e.body_text()))
+    })?;
     let (mut pipeline, mut params, mut upload_id) = (None, Value::Null, None);
     while let Some(field) = multipart.next_field().await? {
         match field.name() {
@@ -180,7 +184,9 @@ pub async fn list_jobs(
         .transpose()?;
     let limit = query.limit.unwrap_or(50);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_request(format!("limit must be 1 to {MAX_PAGE}")));
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {MAX_PAGE}"
+        )));
     }
     let jobs = state
         .engine
@@ -195,9 +201,14 @@ pub async fn list_jobs(
         .await?;
     let has_more = jobs.len() as i64 > limit;
     let page: Vec<JobRecord> = jobs.into_iter().take(limit as usize).collect();
-    let next_cursor = has_more.then(|| page.last().map(|job| job.id.clone())).flatten();
+    let next_cursor = has_more
+        .then(|| page.last().map(|job| job.id.clone()))
+        .flatten();
     Ok(Json(JobList {
-        jobs: page.into_iter().map(|job| JobView::new(job, None)).collect(),
+        jobs: page
+            .into_iter()
+            .map(|job| JobView::new(job, None))
+            .collect(),
         next_cursor,
     }))
 }

@@ -1,0 +1,110 @@
+//! The command line: `run` without a server, `jobs` against one, `--print-config`.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::harness::{fixture, Server, BIN};
+
+fn kinoflow(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("KINOFLOW_JWT_SECRET")
+        .envs(envs.iter().copied())
+        .output()
+        .unwrap()
+}
+
+fn succeeded(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn run_probes_a_file_without_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let video = fixture("vtest.avi");
+    let output = kinoflow(
+        &[
+            "run",
+            "probe",
+            video.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    );
+    succeeded(&output);
+    let probe: Value =
+        serde_json::from_slice(&std::fs::read(out.join("probe.json")).unwrap()).unwrap();
+    assert_eq!(probe["width"], 768);
+
+    let output = kinoflow(&["run", "sleep", "--param", "seconds=-3"], &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("params.seconds"), "{stderr}");
+}
+
+#[test]
+fn print_config_masks_the_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("kinoflow.toml");
+    std::fs::write(&config, "workers = 7\nlease_ttl_s = 12.5\n").unwrap();
+    let stdout = succeeded(&kinoflow(
+        &[
+            "serve",
+            "--print-config",
+            "--config",
+            config.to_str().unwrap(),
+            "--bind",
+            "0.0.0.0:9999",
+        ],
+        &[("KINOFLOW_JWT_SECRET", "a-very-secret-signing-key")],
+    ));
+    assert!(stdout.contains("workers = 7"), "{stdout}");
+    assert!(stdout.contains("lease_ttl_s = 12.5"), "{stdout}");
+    assert!(stdout.contains("bind = \"0.0.0.0:9999\""), "{stdout}");
+    assert!(stdout.contains("jwt_secret = \"********\""), "{stdout}");
+    assert!(!stdout.contains("a-very-secret"), "{stdout}");
+}
+
+#[tokio::test]
+async fn jobs_commands_talk_to_a_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--workers", "1"]);
+    let client = server.user("pat@example.com").await;
+    let token = client.token.clone().unwrap();
+    let envs = [
+        ("KINOFLOW_TOKEN", token.as_str()),
+        ("KINOFLOW_SERVER", server.base.as_str()),
+    ];
+    let video = fixture("vtest.avi");
+    let stdout = succeeded(&kinoflow(
+        &["jobs", "submit", "probe", video.to_str().unwrap(), "--wait"],
+        &envs,
+    ));
+    let job: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(job["state"], "succeeded");
+    let id = job["id"].as_str().unwrap();
+    let status: Value =
+        serde_json::from_str(&succeeded(&kinoflow(&["jobs", "status", id], &envs))).unwrap();
+    assert_eq!(status["id"], id);
+    let out = dir.path().join("download");
+    succeeded(&kinoflow(
+        &["jobs", "download", id, "--out", out.to_str().unwrap()],
+        &envs,
+    ));
+    assert!(out.join("probe.json").exists());
+
+    let output = kinoflow(
+        &["jobs", "status", id],
+        &[("KINOFLOW_TOKEN", "nonsense"), envs[1]],
+    );
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("refused the token"));
+}

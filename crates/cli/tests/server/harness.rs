@@ -1,0 +1,258 @@
+//! Real `kinoflow serve` processes on random ports, and a small HTTP client
+//! for talking to them.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::multipart::{Form, Part};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{json, Value};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_kinoflow");
+
+/// The repository's test fixtures (real footage).
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(name)
+}
+
+/// A running `kinoflow serve`, killed when dropped.
+pub struct Server {
+    child: Option<Child>,
+    pub base: String,
+    pub data_dir: PathBuf,
+    log: PathBuf,
+}
+
+impl Server {
+    /// Starts a server on a random port with its own data dir under `root`.
+    pub fn start(root: &Path, args: &[&str]) -> Server {
+        Self::start_in(&root.join("data"), args)
+    }
+
+    /// Starts a server on `data_dir` (several may share one).
+    pub fn start_in(data_dir: &Path, args: &[&str]) -> Server {
+        std::fs::create_dir_all(data_dir).unwrap();
+        let log = data_dir.join(format!("server-{}.log", uuid::Uuid::new_v4().simple()));
+        let child = Command::new(BIN)
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(args)
+            .env("RUST_LOG", "info")
+            .env_remove("KINOFLOW_JWT_SECRET")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log).unwrap())
+            .spawn()
+            .expect("the kinoflow binary starts");
+        let mut server = Server {
+            child: Some(child),
+            base: String::new(),
+            data_dir: data_dir.to_owned(),
+            log,
+        };
+        server.base = server.wait_for_address();
+        server
+    }
+
+    fn wait_for_address(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+            if let Some(at) = text.find("listening on http://") {
+                let rest = &text[at + "listening on ".len()..];
+                return rest.split_whitespace().next().unwrap().to_owned();
+            }
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("kinoflow exited with {status}:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("kinoflow did not start:\n{}", self.log_text());
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL: the process dies mid-work, as in a crash.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// SIGTERM, then waits for the process to exit; returns whether it exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else {
+            return false;
+        };
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        panic!("kinoflow did not stop after SIGTERM:\n{}", self.log_text());
+    }
+
+    pub fn client(&self) -> Client {
+        Client {
+            http: reqwest::Client::new(),
+            base: self.base.clone(),
+            token: None,
+        }
+    }
+
+    /// A client for a freshly registered user.
+    pub async fn user(&self, email: &str) -> Client {
+        let mut client = self.client();
+        client.register(email, "correct horse battery").await;
+        client.login(email, "correct horse battery").await;
+        client
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An HTTP client holding one user's token.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+    pub token: Option<String>,
+}
+
+impl Client {
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        let builder = self.http.request(method, format!("{}{path}", self.base));
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path).send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, body: Value) -> Response {
+        self.request(Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn register(&self, email: &str, password: &str) {
+        let response = self
+            .post_json(
+                "/v1/auth/register",
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+    }
+
+    pub async fn login(&mut self, email: &str, password: &str) {
+        let response = self
+            .post_json(
+                "/v1/auth/token",
+                json!({"email": email, "password": password}),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        self.token = Some(body["access_token"].as_str().unwrap().to_owned());
+    }
+
+    /// Uploads a file's bytes under `name`; returns the response.
+    pub async fn upload_bytes(&self, name: &str, bytes: Vec<u8>) -> Response {
+        let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_owned()));
+        self.request(Method::POST, "/v1/uploads")
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Uploads a fixture and returns its upload id.
+    pub async fn upload(&self, path: &Path) -> String {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let response = self.upload_bytes(&name, std::fs::read(path).unwrap()).await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Submits a job and expects it to be accepted; returns its view.
+    pub async fn submit(&self, body: Value) -> Value {
+        let response = self.post_json("/v1/jobs", body).await;
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        assert_eq!(status, StatusCode::ACCEPTED, "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub async fn job(&self, id: &str) -> Value {
+        let response = self.get(&format!("/v1/jobs/{id}")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+
+    /// Polls the job until `done` holds for it, or panics after `limit`.
+    pub async fn wait_until(
+        &self,
+        id: &str,
+        limit: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + limit;
+        loop {
+            let job = self.job(id).await;
+            if done(&job) {
+                return job;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gave up waiting; the job is {job:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits for the job to reach a terminal state.
+    pub async fn wait_ended(&self, id: &str) -> Value {
+        self.wait_until(id, Duration::from_secs(120), |job| {
+            matches!(
+                job["state"].as_str(),
+                Some("succeeded" | "failed" | "cancelled")
+            )
+        })
+        .await
+    }
+}
+
+/// Asserts the status and returns the JSON body.
+pub async fn expect(response: Response, status: StatusCode) -> Value {
+    let got = response.status();
+    let text = response.text().await.unwrap();
+    assert_eq!(got, status, "body: {text}");
+    serde_json::from_str(&text).unwrap_or(Value::Null)
+}

@@ -1,0 +1,161 @@
+//! Listing, pagination, idempotency, multipart submission and operations routes.
+
+use reqwest::multipart::{Form, Part};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::harness::{expect, fixture, Server};
+
+#[tokio::test]
+async fn jobs_are_listed_filtered_and_paged() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--workers", "0"]);
+    let client = server.user("kim@example.com").await;
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        let job = client
+            .submit(json!({"pipeline": "sleep", "params": {"seconds": 1}}))
+            .await;
+        ids.push(job["id"].as_str().unwrap().to_owned());
+    }
+    let first = ids[0].clone();
+    client
+        .request(Method::POST, &format!("/v1/jobs/{first}/cancel"))
+        .send()
+        .await
+        .unwrap();
+
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/jobs?limit=2&cursor={c}"),
+            None => "/v1/jobs?limit=2".to_owned(),
+        };
+        let page = expect(client.get(&path).await, StatusCode::OK).await;
+        for job in page["jobs"].as_array().unwrap() {
+            seen.push(job["id"].as_str().unwrap().to_owned());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    let newest_first: Vec<String> = ids.iter().rev().cloned().collect();
+    assert_eq!(seen, newest_first);
+
+    let cancelled = expect(client.get("/v1/jobs?state=cancelled").await, StatusCode::OK).await;
+    assert_eq!(cancelled["jobs"].as_array().unwrap().len(), 1);
+    assert_eq!(cancelled["jobs"][0]["id"], first.as_str());
+    let probes = expect(client.get("/v1/jobs?pipeline=probe").await, StatusCode::OK).await;
+    assert_eq!(probes["jobs"], json!([]));
+}
+
+#[tokio::test]
+async fn an_idempotency_key_returns_the_first_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--workers", "0"]);
+    let client = server.user("leo@example.com").await;
+    let submit = || async {
+        let response = client
+            .request(Method::POST, "/v1/jobs")
+            .header("idempotency-key", "order-42")
+            .json(&json!({"pipeline": "sleep", "params": {"seconds": 1}}))
+            .send()
+            .await
+            .unwrap();
+        expect(response, StatusCode::ACCEPTED).await
+    };
+    let first = submit().await;
+    let second = submit().await;
+    assert_eq!(first["id"], second["id"]);
+    let listing = expect(client.get("/v1/jobs").await, StatusCode::OK).await;
+    assert_eq!(listing["jobs"].as_array().unwrap().len(), 1);
+    // The same key from another user is another job.
+    let other = server.user("mia@example.com").await;
+    let response = other
+        .request(Method::POST, "/v1/jobs")
+        .header("idempotency-key", "order-42")
+        .json(&json!({"pipeline": "sleep"}))
+        .send()
+        .await
+        .unwrap();
+    let theirs = expect(response, StatusCode::ACCEPTED).await;
+    assert_ne!(theirs["id"], first["id"]);
+}
+
+#[tokio::test]
+async fn a_job_and_its_file_in_one_multipart_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--workers", "1"]);
+    let client = server.user("noor@example.com").await;
+    let form = Form::new()
+        .text("pipeline", "probe")
+        .text("params", "{}")
+        .part(
+            "file",
+            Part::bytes(std::fs::read(fixture("vtest.avi")).unwrap()).file_name("vtest.avi"),
+        );
+    let response = client
+        .request(Method::POST, "/v1/jobs")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let job = expect(response, StatusCode::ACCEPTED).await;
+    assert!(job["upload_id"].is_string());
+    let job = client.wait_ended(job["id"].as_str().unwrap()).await;
+    assert_eq!(job["state"], "succeeded", "{job:#}");
+
+    let form = Form::new()
+        .text("pipeline", "sleep")
+        .text("params", "{not json");
+    let response = client
+        .request(Method::POST, "/v1/jobs")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    expect(response, StatusCode::BAD_REQUEST).await;
+}
+
+#[tokio::test]
+async fn operations_routes_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--workers", "1"]);
+    let client = server.user("olga@example.com").await;
+    let job = client
+        .submit(json!({"pipeline": "sleep", "params": {"seconds": 0}}))
+        .await;
+    client.wait_ended(job["id"].as_str().unwrap()).await;
+
+    let health = expect(client.get("/health").await, StatusCode::OK).await;
+    assert_eq!(health["status"], "ok");
+    let ready = expect(client.get("/ready").await, StatusCode::OK).await;
+    assert_eq!(ready["database"], "ok");
+    assert_eq!(ready["storage"], "ok");
+
+    let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
+    let names: Vec<&str> = pipelines["pipelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["probe", "sleep"]);
+    let sleep: &Value = &pipelines["pipelines"][1];
+    assert_eq!(
+        sleep["params_schema"]["properties"]["seconds"]["type"],
+        "number"
+    );
+
+    let metrics = client.get("/metrics").await.text().await.unwrap();
+    for line in [
+        "kinoflow_jobs{pipeline=\"sleep\",state=\"succeeded\"} 1",
+        "kinoflow_queue_depth{pipeline=\"sleep\"} 0",
+        "kinoflow_job_run_seconds_count{outcome=\"succeeded\",pipeline=\"sleep\"} 1",
+        "kinoflow_http_request_duration_seconds_bucket",
+    ] {
+        assert!(metrics.contains(line), "missing {line} in\n{metrics}");
+    }
+}

@@ -1,0 +1,12 @@
+//! Integration tests: real `kinoflow` processes, real HTTP on random ports,
+//! real SQLite files and real ffprobe, on real footage.
+
+mod access;
+mod bad_input;
+mod cancel;
+mod cli;
+mod end_to_end;
+mod harness;
+mod jobs_api;
+mod openapi;
+mod recovery;
