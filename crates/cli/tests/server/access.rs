@@ -32,17 +32,9 @@ async fn another_user_sees_nothing_of_mine() {
         let body = expect(mallory.get(&path).await, StatusCode::NOT_FOUND).await;
         assert_eq!(body["error"]["code"], "not_found", "{path}");
     }
-    let cancel = mallory
-        .request(Method::POST, &format!("/v1/jobs/{job_id}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let cancel = mallory.post(&format!("/v1/jobs/{job_id}/cancel")).await;
     expect(cancel, StatusCode::NOT_FOUND).await;
-    let delete = mallory
-        .request(Method::DELETE, &format!("/v1/jobs/{job_id}"))
-        .send()
-        .await
-        .unwrap();
+    let delete = mallory.delete(&format!("/v1/jobs/{job_id}")).await;
     expect(delete, StatusCode::NOT_FOUND).await;
     let listing = expect(mallory.get("/v1/jobs").await, StatusCode::OK).await;
     assert_eq!(listing["jobs"], json!([]));
@@ -102,13 +94,8 @@ async fn bad_credentials_get_401() {
     assert_eq!(keys["api_keys"][0]["name"], "ci");
     assert!(keys["api_keys"][0].get("key").is_none());
     let revoked = alice
-        .request(
-            Method::DELETE,
-            &format!("/v1/api-keys/{}", key["id"].as_str().unwrap()),
-        )
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/v1/api-keys/{}", key["id"].as_str().unwrap()))
+        .await;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     expect(script.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
 

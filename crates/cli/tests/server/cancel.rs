@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::harness::{expect, Server};
@@ -23,11 +23,7 @@ async fn a_running_job_is_cancelled_within_two_seconds() {
         .await;
 
     let asked = Instant::now();
-    let response = client
-        .request(Method::POST, &format!("/v1/jobs/{job_id}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let response = client.post(&format!("/v1/jobs/{job_id}/cancel")).await;
     expect(response, StatusCode::ACCEPTED).await;
     let job = client
         .wait_until(job_id, Duration::from_secs(2), |job| {
@@ -38,17 +34,9 @@ async fn a_running_job_is_cancelled_within_two_seconds() {
     assert_eq!(job["artifacts"], json!([]));
 
     // An ended job cannot be cancelled again, but it can be deleted.
-    let again = client
-        .request(Method::POST, &format!("/v1/jobs/{job_id}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let again = client.post(&format!("/v1/jobs/{job_id}/cancel")).await;
     expect(again, StatusCode::CONFLICT).await;
-    let delete = client
-        .request(Method::DELETE, &format!("/v1/jobs/{job_id}"))
-        .send()
-        .await
-        .unwrap();
+    let delete = client.delete(&format!("/v1/jobs/{job_id}")).await;
     assert_eq!(delete.status(), StatusCode::NO_CONTENT);
     expect(
         client.get(&format!("/v1/jobs/{job_id}")).await,
@@ -67,11 +55,7 @@ async fn a_queued_job_is_cancelled_at_once() {
         .submit(json!({"pipeline": "sleep", "params": {"seconds": 1}}))
         .await;
     let job_id = job["id"].as_str().unwrap();
-    let response = client
-        .request(Method::POST, &format!("/v1/jobs/{job_id}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    let response = client.post(&format!("/v1/jobs/{job_id}/cancel")).await;
     let cancelled = expect(response, StatusCode::ACCEPTED).await;
     assert_eq!(cancelled["state"], "cancelled");
     assert_eq!(client.job(job_id).await["state"], "cancelled");
@@ -80,12 +64,7 @@ async fn a_queued_job_is_cancelled_at_once() {
         .submit(json!({"pipeline": "sleep", "params": {"seconds": 1}}))
         .await;
     let delete = client
-        .request(
-            Method::DELETE,
-            &format!("/v1/jobs/{}", running["id"].as_str().unwrap()),
-        )
-        .send()
-        .await
-        .unwrap();
+        .delete(&format!("/v1/jobs/{}", running["id"].as_str().unwrap()))
+        .await;
     expect(delete, StatusCode::CONFLICT).await;
 }

@@ -152,6 +152,15 @@ impl Client {
         self.request(Method::GET, path).send().await.unwrap()
     }
 
+    /// A POST without a body.
+    pub async fn post(&self, path: &str) -> Response {
+        self.request(Method::POST, path).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.request(Method::DELETE, path).send().await.unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: Value) -> Response {
         self.request(Method::POST, path)
             .json(&body)

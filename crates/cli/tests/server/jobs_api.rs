@@ -19,11 +19,7 @@ async fn jobs_are_listed_filtered_and_paged() {
         ids.push(job["id"].as_str().unwrap().to_owned());
     }
     let first = ids[0].clone();
-    client
-        .request(Method::POST, &format!("/v1/jobs/{first}/cancel"))
-        .send()
-        .await
-        .unwrap();
+    client.post(&format!("/v1/jobs/{first}/cancel")).await;
 
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;

@@ -1,0 +1,347 @@
+//! The store's contract, written once against the `Store` trait so that every
+//! backend runs the same checks.
+
+use kinoflow_store::*;
+use serde_json::json;
+
+async fn sqlite() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("test.db"))
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+async fn owner(store: &dyn Store, email: &str) -> String {
+    store
+        .create_user(email, "hash", Role::User)
+        .await
+        .unwrap()
+        .id
+}
+
+fn new_job(owner_id: &str, key: Option<&str>) -> NewJob {
+    NewJob {
+        owner_id: owner_id.to_owned(),
+        pipeline: "sleep".to_owned(),
+        upload_id: None,
+        params: json!({"seconds": 1}),
+        max_attempts: 2,
+        idempotency_key: key.map(str::to_owned),
+    }
+}
+
+fn pipelines() -> Vec<String> {
+    vec!["sleep".to_owned()]
+}
+
+fn artifact(job_id: &str, name: &str) -> ArtifactRecord {
+    ArtifactRecord {
+        job_id: job_id.to_owned(),
+        name: name.to_owned(),
+        blob_key: format!("jobs/{job_id}/{name}"),
+        content_type: "application/json".to_owned(),
+        size: 2,
+        sha256: "00".to_owned(),
+        created_at: now_ms(),
+    }
+}
+
+async fn states(store: &dyn Store, job_id: &str) -> Vec<String> {
+    store
+        .events_after(job_id, 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "state")
+        .map(|e| e.data["state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn a_job_runs_with_events_and_progress(store: &dyn Store) {
+    let owner_id = owner(store, "a@example.com").await;
+    let (job, created) = store.create_job(new_job(&owner_id, None)).await.unwrap();
+    assert!(created);
+    assert_eq!(job.state, JobState::Queued);
+    assert!(store
+        .claim_job("w", &["probe".to_owned()], 30_000)
+        .await
+        .unwrap()
+        .is_none());
+    let claimed = store
+        .claim_job("w", &pipelines(), 30_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.job.id, job.id);
+    assert_eq!(claimed.job.attempts, 1);
+    assert!(store
+        .claim_job("w2", &pipelines(), 30_000)
+        .await
+        .unwrap()
+        .is_none());
+
+    let beat = store
+        .heartbeat(
+            &job.id,
+            &claimed.lease,
+            30_000,
+            Some((0.5, Some("halfway".into()))),
+        )
+        .await
+        .unwrap();
+    assert_eq!(beat, Heartbeat::Renewed);
+    let running = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(
+        (running.progress, running.stage.as_deref()),
+        (0.5, Some("halfway"))
+    );
+
+    assert!(store
+        .put_artifact(&artifact(&job.id, "out.json"), &claimed.lease)
+        .await
+        .unwrap());
+    let done = Outcome::Succeeded {
+        warnings: vec!["a warning".into()],
+    };
+    assert!(store
+        .finish_job(&job.id, &claimed.lease, done)
+        .await
+        .unwrap());
+    let ended = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(ended.state, JobState::Succeeded);
+    assert_eq!(ended.warnings, ["a warning"]);
+    assert!(ended.finished_at.is_some());
+    assert_eq!(
+        states(store, &job.id).await,
+        ["queued", "running", "succeeded"]
+    );
+    let progress = store.events_after(&job.id, 0, 100).await.unwrap();
+    assert!(progress
+        .iter()
+        .any(|e| e.kind == "progress" && e.data["stage"] == "halfway"));
+    assert_eq!(store.list_artifacts(&job.id).await.unwrap().len(), 1);
+
+    store.delete_job(&job.id).await.unwrap();
+    assert!(store.get_job(&job.id).await.unwrap().is_none());
+    assert!(store.events_after(&job.id, 0, 10).await.unwrap().is_empty());
+    assert!(store.list_artifacts(&job.id).await.unwrap().is_empty());
+}
+
+async fn a_lost_lease_fences_the_old_worker(store: &dyn Store) {
+    let owner_id = owner(store, "b@example.com").await;
+    let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
+    // A lease that is already over, as if the worker had stopped heartbeating.
+    let stale = store
+        .claim_job("old", &pipelines(), -1)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.reap_expired_leases().await.unwrap(),
+        vec![job.id.clone()]
+    );
+    let retrying = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(retrying.state, JobState::Retrying);
+    let fresh = store
+        .claim_job("new", &pipelines(), 30_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(fresh.job.attempts, 2);
+
+    let beat = store
+        .heartbeat(&job.id, &stale.lease, 30_000, None)
+        .await
+        .unwrap();
+    assert_eq!(beat, Heartbeat::LeaseLost);
+    assert!(!store
+        .put_artifact(&artifact(&job.id, "x.json"), &stale.lease)
+        .await
+        .unwrap());
+    let stale_end = Outcome::Failed {
+        error: "stale".into(),
+    };
+    assert!(!store
+        .finish_job(&job.id, &stale.lease, stale_end)
+        .await
+        .unwrap());
+    let done = Outcome::Succeeded { warnings: vec![] };
+    assert!(store.finish_job(&job.id, &fresh.lease, done).await.unwrap());
+    assert_eq!(
+        store.get_job(&job.id).await.unwrap().unwrap().state,
+        JobState::Succeeded
+    );
+}
+
+async fn reaping_the_last_attempt_fails_the_job(store: &dyn Store) {
+    let owner_id = owner(store, "c@example.com").await;
+    let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
+    for _ in 0..2 {
+        store
+            .claim_job("w", &pipelines(), -1)
+            .await
+            .unwrap()
+            .unwrap();
+        store.reap_expired_leases().await.unwrap();
+    }
+    let failed = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert_eq!(failed.attempts, 2);
+    assert!(failed.error.unwrap().contains("stopped responding"));
+}
+
+async fn cancel_and_release(store: &dyn Store) {
+    let owner_id = owner(store, "d@example.com").await;
+    let (queued, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
+    let cancelled = store.request_cancel(&queued.id).await.unwrap().unwrap();
+    assert_eq!(cancelled.state, JobState::Cancelled);
+
+    let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
+    let claimed = store
+        .claim_job("w", &pipelines(), 30_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let flagged = store.request_cancel(&job.id).await.unwrap().unwrap();
+    assert_eq!(flagged.state, JobState::Running);
+    assert!(flagged.cancel_requested);
+    let beat = store
+        .heartbeat(&job.id, &claimed.lease, 30_000, None)
+        .await
+        .unwrap();
+    assert_eq!(beat, Heartbeat::CancelRequested);
+    assert!(store
+        .finish_job(&job.id, &claimed.lease, Outcome::Cancelled)
+        .await
+        .unwrap());
+
+    let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
+    let claimed = store
+        .claim_job("w", &pipelines(), 30_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .finish_job(&job.id, &claimed.lease, Outcome::Released)
+        .await
+        .unwrap());
+    let released = store.get_job(&job.id).await.unwrap().unwrap();
+    assert_eq!((released.state, released.attempts), (JobState::Queued, 0));
+    assert!(store.request_cancel("no-such-job").await.unwrap().is_none());
+}
+
+async fn queued_count(store: &dyn Store) -> i64 {
+    let counts = store.count_jobs().await.unwrap();
+    counts
+        .iter()
+        .filter(|c| c.state == JobState::Queued)
+        .map(|c| c.count)
+        .sum()
+}
+
+async fn idempotency_keys_and_listing(store: &dyn Store) {
+    let queued_before = queued_count(store).await;
+    let owner_id = owner(store, "e@example.com").await;
+    let other = owner(store, "f@example.com").await;
+    let (first, created) = store
+        .create_job(new_job(&owner_id, Some("k1")))
+        .await
+        .unwrap();
+    assert!(created);
+    let (again, created) = store
+        .create_job(new_job(&owner_id, Some("k1")))
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.id, first.id);
+    let (theirs, created) = store.create_job(new_job(&other, Some("k1"))).await.unwrap();
+    assert!(created);
+    assert_ne!(theirs.id, first.id);
+    let (second, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
+
+    let filter = |before: Option<String>| JobFilter {
+        owner_id: Some(owner_id.clone()),
+        limit: 1,
+        before,
+        ..JobFilter::default()
+    };
+    let page = store.list_jobs(&filter(None)).await.unwrap();
+    assert_eq!(page[0].id, second.id);
+    let page = store
+        .list_jobs(&filter(Some(second.id.clone())))
+        .await
+        .unwrap();
+    assert_eq!(page[0].id, first.id);
+    assert_eq!(queued_count(store).await, queued_before + 3);
+}
+
+async fn users_and_api_keys(store: &dyn Store) {
+    let user = store
+        .create_user("g@example.com", "h", Role::Admin)
+        .await
+        .unwrap();
+    let taken = store.create_user("g@example.com", "h", Role::User).await;
+    assert!(matches!(taken, Err(StoreError::Conflict(_))));
+    assert_eq!(
+        store
+            .user_by_email("g@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        Role::Admin
+    );
+    let key = store
+        .create_api_key(&user.id, "ci", "kf_abc", "hash-1")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .user_by_api_key_hash("hash-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        user.id
+    );
+    assert!(!store.revoke_api_key("someone-else", &key.id).await.unwrap());
+    assert!(store.revoke_api_key(&user.id, &key.id).await.unwrap());
+    assert!(store
+        .user_by_api_key_hash("hash-1")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store.list_api_keys(&user.id).await.unwrap()[0]
+        .revoked_at
+        .is_some());
+}
+
+/// Every check, against one backend.
+async fn contract(store: &dyn Store) {
+    store.ping().await.unwrap();
+    a_job_runs_with_events_and_progress(store).await;
+    a_lost_lease_fences_the_old_worker(store).await;
+    reaping_the_last_attempt_fails_the_job(store).await;
+    cancel_and_release(store).await;
+    idempotency_keys_and_listing(store).await;
+    users_and_api_keys(store).await;
+}
+
+#[tokio::test]
+async fn sqlite_keeps_the_contract() {
+    let (_dir, store) = sqlite().await;
+    contract(&store).await;
+}
+
+#[tokio::test]
+async fn sqlite_data_survives_reopening() {
+    let (dir, store) = sqlite().await;
+    let owner_id = owner(&store, "h@example.com").await;
+    let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
+    drop(store);
+    let reopened = SqliteStore::open(&dir.path().join("test.db"))
+        .await
+        .unwrap();
+    assert_eq!(states(&reopened, &job.id).await, ["queued"]);
+}
