@@ -32,9 +32,19 @@ pub use state::{AppState, ServerConfig};
 
 use routes::{artifacts, auth as auth_routes, events, jobs, operations, pipelines, uploads};
 
+/// The largest request body outside uploads: JSON and forms.
+pub const SMALL_BODY_LIMIT: usize = 1024 * 1024;
+
 /// The whole HTTP application for `state`.
 pub fn app(state: AppState) -> Router {
+    // Uploads stream to storage under their own size limit; every other body
+    // is small and capped by the default limit below.
+    let streamed = OpenApiRouter::new()
+        .routes(routes!(uploads::create_upload))
+        .routes(routes!(jobs::create_job, jobs::list_jobs))
+        .layer(DefaultBodyLimit::disable());
     let (router, api) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(streamed)
         .routes(routes!(auth_routes::register))
         .routes(routes!(auth_routes::token))
         .routes(routes!(auth_routes::me))
@@ -43,9 +53,7 @@ pub fn app(state: AppState) -> Router {
             auth_routes::list_api_keys
         ))
         .routes(routes!(auth_routes::revoke_api_key))
-        .routes(routes!(uploads::create_upload))
         .routes(routes!(uploads::get_upload))
-        .routes(routes!(jobs::create_job, jobs::list_jobs))
         .routes(routes!(jobs::get_job, jobs::delete_job))
         .routes(routes!(jobs::cancel_job))
         .routes(routes!(events::job_events))
@@ -65,8 +73,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             metrics::track_latency,
         ))
-        // Uploads enforce their own size limit while streaming.
-        .layer(DefaultBodyLimit::disable())
+        .layer(DefaultBodyLimit::max(SMALL_BODY_LIMIT))
         .layer(CatchPanicLayer::custom(|_| {
             axum::response::IntoResponse::into_response(ApiError::internal("handler panicked"))
         }))

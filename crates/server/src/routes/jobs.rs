@@ -1,9 +1,12 @@
 //! Jobs: submit, list, inspect, cancel, delete.
 
+use axum::body::Body;
+use axum::extract::multipart::Field;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use http_body_util::Limited;
 use kinoflow_engine::store::{JobFilter, JobRecord, JobState};
 use kinoflow_engine::Submission;
 use serde::{Deserialize, Serialize};
@@ -16,6 +19,7 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::routes::uploads::store_upload;
 use crate::state::AppState;
 use crate::views::JobView;
+use crate::SMALL_BODY_LIMIT;
 
 const MAX_PAGE: i64 = 200;
 const IDEMPOTENCY_KEY_MAX_LEN: usize = 255;
@@ -84,6 +88,7 @@ pub async fn create_job(
     let (pipeline, upload_id, params) = if is_multipart(request.headers()) {
         read_multipart_job(&state, &user, request).await?
     } else {
+        let request = request.map(|body| Body::new(Limited::new(body, SMALL_BODY_LIMIT)));
         let ApiJson(body) = ApiJson::<CreateJob>::from_request(request, &()).await?;
         (
             body.pipeline,
@@ -144,9 +149,9 @@ async fn read_multipart_job(
     let (mut pipeline, mut params, mut upload_id) = (None, Value::Null, None);
     while let Some(field) = multipart.next_field().await? {
         match field.name() {
-            Some("pipeline") => pipeline = Some(field.text().await?.trim().to_owned()),
+            Some("pipeline") => pipeline = Some(small_text(field).await?.trim().to_owned()),
             Some("params") => {
-                let text = field.text().await?;
+                let text = small_text(field).await?;
                 if !text.trim().is_empty() {
                     params = serde_json::from_str(&text).map_err(|e| {
                         ApiError::bad_request(format!("params is not valid JSON: {e}"))
@@ -160,6 +165,25 @@ async fn read_multipart_job(
     let pipeline =
         pipeline.ok_or_else(|| ApiError::unprocessable("the form has no field named pipeline"))?;
     Ok((pipeline, upload_id, params))
+}
+
+/// A form field that is not the file: read whole, but never more than the
+/// small-body limit.
+async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
+    let name = field.name().unwrap_or_default().to_owned();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        if bytes.len() + chunk.len() > SMALL_BODY_LIMIT {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("the form field {name} is larger than {SMALL_BODY_LIMIT} bytes"),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::bad_request(format!("the form field {name} is not UTF-8 text")))
 }
 
 /// The caller's jobs, newest first.
