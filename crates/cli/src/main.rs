@@ -60,6 +60,9 @@ enum Command {
         /// Where to write the artifacts
         #[arg(long, default_value = ".")]
         out: PathBuf,
+        /// ffmpeg hardware decoder to try first (e.g. cuda); falls back to software
+        #[arg(long, env = "KINOFLOW_HWACCEL")]
+        hwaccel: Option<String>,
     },
     /// Work with jobs on a server.
     Jobs {
@@ -119,7 +122,13 @@ enum JobsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    // A server logs what it does; a one-shot command only what went wrong,
+    // so that its progress bar stays readable.
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    logging::init(cli.log_format, default_level);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -165,7 +174,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             file,
             params,
             out,
-        } => commands::run::run(&pipeline, file.as_deref(), &params, &out).await,
+            hwaccel,
+        } => commands::run::run(&pipeline, file.as_deref(), &params, &out, hwaccel).await,
         Command::Jobs {
             server,
             token,

@@ -24,7 +24,8 @@ pub async fn open_engine(settings: &Settings) -> anyhow::Result<Engine> {
     config.max_attempts = settings.max_attempts.unwrap_or(config.max_attempts);
     config.retry_base_delay = Settings::seconds(settings.retry_base_s);
     config.shutdown_grace = Settings::seconds(settings.shutdown_grace_s);
-    Ok(Engine::new(store, blobs, kinoflow_pipelines::all(), config))
+    let pipelines = kinoflow_pipelines::all(settings.hwaccel.clone());
+    Ok(Engine::new(store, blobs, pipelines, config))
 }
 
 async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {

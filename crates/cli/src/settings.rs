@@ -52,6 +52,9 @@ pub struct Settings {
     /// Login attempts allowed per e-mail address per minute [default: 10]
     #[arg(long, env = "KINOFLOW_LOGIN_ATTEMPTS_PER_MINUTE")]
     pub login_attempts_per_minute: Option<u32>,
+    /// ffmpeg hardware decoder to try first (e.g. cuda, vaapi); falls back to software [default: none]
+    #[arg(long, env = "KINOFLOW_HWACCEL")]
+    pub hwaccel: Option<String>,
 }
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -88,6 +91,7 @@ impl Settings {
             login_attempts_per_minute: self
                 .login_attempts_per_minute
                 .or(file.login_attempts_per_minute),
+            hwaccel: self.hwaccel.or(file.hwaccel),
         }
     }
 
@@ -117,6 +121,7 @@ impl Settings {
                 retry_base_s: Some(self.retry_base_s.unwrap_or(1.0)),
                 shutdown_grace_s: Some(self.shutdown_grace_s.unwrap_or(30.0)),
                 login_attempts_per_minute: Some(self.login_attempts_per_minute.unwrap_or(10)),
+                hwaccel: self.hwaccel.filter(|method| !method.is_empty()),
                 data_dir: Some(data_dir),
             };
         resolved.check()?;

@@ -90,7 +90,10 @@ impl Engine {
             Value::Null => Value::Object(Default::default()),
             params => params,
         };
-        let field_errors = validate_params(&pipeline.params_schema(), &params);
+        let mut field_errors = validate_params(&pipeline.params_schema(), &params);
+        if field_errors.is_empty() {
+            field_errors = pipeline.check_params(&params);
+        }
         if !field_errors.is_empty() {
             return Err(SubmitError::InvalidParams(field_errors));
         }

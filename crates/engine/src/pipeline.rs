@@ -96,6 +96,11 @@ pub trait Pipeline: Send + Sync + 'static {
     fn input(&self) -> InputKind;
     /// The JSON schema of the parameters object.
     fn params_schema(&self) -> Value;
+    /// Rules the schema cannot say (one field excludes another, a range's
+    /// ends in order), checked at submission after the schema passed.
+    fn check_params(&self, _params: &Value) -> Vec<crate::params::FieldError> {
+        Vec::new()
+    }
     /// Checks the input file at submission; `Err` is a message for the user.
     async fn check_input(&self, _input: &Path) -> Result<(), String> {
         Ok(())

@@ -1,7 +1,22 @@
 //! kinoflow's media layer: ffmpeg and ffprobe run as child processes, never
 //! linked in. A child is killed when its owner drops it, so a cancelled job
-//! leaves none behind.
+//! leaves none behind, and its complaints become errors a user can read.
 
+mod encode;
+mod error;
+mod extract;
+mod frames;
+mod images;
+mod packets;
 mod probe;
+mod process;
 
-pub use probe::{probe, AudioStream, MediaError, Probe};
+pub use encode::FrameEncoder;
+pub use error::MediaError;
+pub use extract::{
+    extract_images, hwaccel_works, ExtractRun, ExtractedImage, ImageOptions, ImageStream,
+};
+pub use frames::{output_size, FrameReader, FrameReaderOptions, RgbFrame};
+pub use images::ImageFormat;
+pub use packets::{frame_times, FrameTime};
+pub use probe::{probe, AudioStream, Probe};

@@ -8,24 +8,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::process::Command;
 
+use crate::error::MediaError;
+
 /// How long ffprobe may take on one file before we give up on it.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Why a file could not be used as a video.
-#[derive(Debug, thiserror::Error)]
-pub enum MediaError {
-    /// ffprobe could not read the file; the message is ffprobe's reason.
-    #[error("not a readable video: {0}")]
-    Unreadable(String),
-    /// The file is readable media but has no video in it.
-    #[error("the file has no video stream{0}")]
-    NoVideo(String),
-    /// ffprobe or ffmpeg is missing or could not be started.
-    #[error("could not run {tool}: {reason} (is ffmpeg installed?)")]
-    ToolMissing { tool: &'static str, reason: String },
-    #[error("ffprobe took longer than {0:?} on the file")]
-    Timeout(Duration),
-}
 
 /// An audio stream of a media file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

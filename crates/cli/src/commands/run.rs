@@ -21,10 +21,11 @@ pub async fn run(
     input: Option<&Path>,
     params: &[String],
     out: &Path,
+    hwaccel: Option<String>,
 ) -> anyhow::Result<()> {
     let params = parse_params(params)?;
     let workspace = tempfile::tempdir().context("could not make a temporary directory")?;
-    let engine = local_engine(workspace.path()).await?;
+    let engine = local_engine(workspace.path(), hwaccel).await?;
     let user = engine
         .store
         .create_user("cli@localhost", "!", Role::User)
@@ -60,14 +61,14 @@ pub async fn run(
     save_artifacts(&engine, &job.id, out).await
 }
 
-async fn local_engine(dir: &Path) -> anyhow::Result<Engine> {
+async fn local_engine(dir: &Path, hwaccel: Option<String>) -> anyhow::Result<Engine> {
     let store = SqliteStore::open(&dir.join("kinoflow.db")).await?;
     let blobs = LocalBlobs::open(dir.join("blobs")).await?;
     let config = EngineConfig::new(dir.join("scratch"));
     Ok(Engine::new(
         Arc::new(store),
         Arc::new(blobs),
-        kinoflow_pipelines::all(),
+        kinoflow_pipelines::all(hwaccel),
         config,
     ))
 }

@@ -75,6 +75,10 @@ impl Server {
         panic!("kinoflow did not start:\n{}", self.log_text());
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, |child| child.id())
+    }
+
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

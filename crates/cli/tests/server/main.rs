@@ -6,6 +6,7 @@ mod bad_input;
 mod cancel;
 mod cli;
 mod end_to_end;
+mod frames;
 mod harness;
 mod jobs_api;
 mod openapi;

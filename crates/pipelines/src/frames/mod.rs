@@ -1,0 +1,226 @@
+//! `frames`: still images from a video at an interval, every Nth frame, or N
+//! evenly spaced, as a ZIP with a manifest. Plans from the container's frame
+//! list first, then decodes only what it must: one pass when the frames are
+//! close together, seeks when they are far apart, keyframes alone when asked.
+
+mod archive;
+mod params;
+mod plan;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use kinoflow_engine::{FieldError, InputKind, JobContext, Pipeline, PipelineError, RunSummary};
+use kinoflow_media::{extract_images, ImageFormat, ImageOptions, MediaError, Probe};
+use serde_json::{json, Value};
+
+use archive::ZipSink;
+use params::{Format, FramesParams};
+
+/// Extracts frames into `frames.zip` and describes them in `manifest.json`.
+pub struct FramesPipeline {
+    /// An ffmpeg `-hwaccel` method to try before software decoding.
+    pub hwaccel: Option<String>,
+}
+
+/// How many missing frames the summary names one by one.
+const NAMED_MISSING: usize = 10;
+
+#[async_trait]
+impl Pipeline for FramesPipeline {
+    fn name(&self) -> &'static str {
+        "frames"
+    }
+
+    fn description(&self) -> &'static str {
+        "Extracts frames at an interval, every Nth frame, or N evenly spaced, as JPEG or PNG in frames.zip with manifest.json."
+    }
+
+    fn input(&self) -> InputKind {
+        InputKind::Video
+    }
+
+    fn params_schema(&self) -> Value {
+        params::schema()
+    }
+
+    fn check_params(&self, params: &Value) -> Vec<FieldError> {
+        params::check(params)
+    }
+
+    async fn check_input(&self, input: &Path) -> Result<(), String> {
+        kinoflow_media::probe(input)
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError> {
+        let params: FramesParams = ctx.params()?;
+        let selector = params.selector().ok_or_else(|| {
+            PipelineError::Permanent(
+                "give exactly one of interval_s, every_n_frames and count".into(),
+            )
+        })?;
+        let input = ctx.input()?;
+        ctx.progress.report(0.0, "reading the frame list");
+        let probe = kinoflow_media::probe(input).await.map_err(permanent)?;
+        let frame_list = kinoflow_media::frame_times(input)
+            .await
+            .map_err(permanent)?;
+        let plan = plan::plan(
+            &frame_list,
+            selector,
+            params.mode,
+            params.start_s,
+            params.end_s,
+        )
+        .ok_or_else(|| {
+            PipelineError::Permanent(format!(
+                "no frames in the requested range (the video is {:.3} s long)",
+                probe.duration_s.unwrap_or(0.0)
+            ))
+        })?;
+
+        let format = match params.format {
+            Format::Jpg => ImageFormat::Jpeg,
+            Format::Png => ImageFormat::Png,
+        };
+        let options = ImageOptions {
+            format,
+            quality: params.quality,
+            max_width: params.max_width,
+            max_height: params.max_height,
+            keyframes_only: params.mode == params::Mode::Keyframes,
+            hwaccel: self.hwaccel.clone(),
+        };
+        let zip_path = ctx.scratch.join("frames.zip");
+        let zip = ZipSink::create(&zip_path).map_err(transient)?;
+        let mut entries = Vec::new();
+        let mut warnings = Vec::new();
+        let (low, high) = plan.span;
+        for run in &plan.runs {
+            let mut images = extract_images(input, run, &options, &ctx.scratch)
+                .await
+                .map_err(permanent)?;
+            warnings.extend(images.fallback.take());
+            loop {
+                let image = match images.next().await {
+                    Ok(Some(image)) => image,
+                    Ok(None) => break,
+                    Err(e) if !entries.is_empty() => {
+                        warnings.push(format!("decoding stopped early: {e}"));
+                        break;
+                    }
+                    Err(e) => return Err(permanent(e)),
+                };
+                let index = entries.len() + 1;
+                let timestamp = image.pts - plan.origin;
+                let name = format!("frame_{index:06}_t{timestamp:011.3}.{}", format.extension());
+                let size = imagesize::blob_size(&image.bytes).ok();
+                entries.push(json!({
+                    "index": index,
+                    "timestamp_s": round_ms(timestamp),
+                    "file": name,
+                    "width": size.map(|s| s.width),
+                    "height": size.map(|s| s.height),
+                }));
+                zip.add(name, image.bytes).await.map_err(transient)?;
+                let fraction = if high > low {
+                    (image.pts - low) / (high - low)
+                } else {
+                    1.0
+                };
+                ctx.progress.report(fraction * 0.98, "extracting");
+            }
+        }
+        if entries.is_empty() {
+            return Err(PipelineError::Permanent(
+                "no frame could be decoded: the video is damaged where the frames were wanted"
+                    .into(),
+            ));
+        }
+        zip.finish().await.map_err(transient)?;
+        warnings.extend(missing_frames(&plan.wanted, &entries, plan.origin));
+
+        ctx.progress.report(0.99, "saving");
+        ctx.artifacts.put_file("frames.zip", &zip_path).await?;
+        let manifest = manifest(&probe, &params, &plan, &entries, &warnings);
+        let manifest = serde_json::to_vec_pretty(&manifest)
+            .map_err(|e| PipelineError::Permanent(e.to_string()))?;
+        ctx.artifacts.put_bytes("manifest.json", &manifest).await?;
+        ctx.progress.report(1.0, "done");
+        Ok(RunSummary { warnings })
+    }
+}
+
+fn permanent(error: MediaError) -> PipelineError {
+    PipelineError::Permanent(error.to_string())
+}
+
+fn transient(error: std::io::Error) -> PipelineError {
+    PipelineError::Transient(format!("could not write the frames: {error}"))
+}
+
+fn round_ms(seconds: f64) -> f64 {
+    (seconds * 1000.0).round() / 1000.0
+}
+
+/// A warning for wanted frames the decoder could not produce.
+fn missing_frames(wanted: &[f64], entries: &[Value], origin: f64) -> Option<String> {
+    let got: Vec<f64> = entries
+        .iter()
+        .filter_map(|e| e["timestamp_s"].as_f64())
+        .collect();
+    let missing: Vec<String> = wanted
+        .iter()
+        .map(|pts| round_ms(pts - origin))
+        .filter(|t| !got.iter().any(|g| (g - t).abs() < 0.0015))
+        .map(|t| format!("{t:.3}"))
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let named = missing
+        .iter()
+        .take(NAMED_MISSING)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = missing.len().saturating_sub(NAMED_MISSING);
+    let tail = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{} of {} frames could not be decoded (the video is damaged there): t = {named}{tail} s",
+        missing.len(),
+        wanted.len()
+    ))
+}
+
+fn manifest(
+    probe: &Probe,
+    params: &FramesParams,
+    plan: &plan::Plan,
+    entries: &[Value],
+    warnings: &[String],
+) -> Value {
+    json!({
+        "source": {
+            "duration_s": probe.duration_s,
+            "frame_rate": probe.frame_rate,
+            "frame_count": probe.frame_count,
+            "width": probe.width,
+            "height": probe.height,
+            "rotation": probe.rotation,
+            "video_codec": probe.video_codec,
+            "format": probe.format,
+        },
+        "mode": match params.mode { params::Mode::Exact => "exact", params::Mode::Keyframes => "keyframes" },
+        "strategy": plan.strategy(params.mode),
+        "frames": entries,
+        "warnings": warnings,
+    })
+}
