@@ -11,6 +11,13 @@ use crate::error::MediaError;
 use crate::images::{ImageFormat, ImageSplitter};
 use crate::process::Ffmpeg;
 
+/// ffmpeg is stopped when it produces nothing for this long (a file that
+/// makes the decoder spin, a stuck hardware decoder).
+pub const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// How far past the last wanted frame a run reads, seconds.
+const READ_PAST_S: f64 = 1.0;
+
 /// How close a decoded frame's time must be to a wanted time to match it.
 const MATCH_TOLERANCE_S: f64 = 1e-4;
 
@@ -32,7 +39,8 @@ pub struct ImageOptions {
     pub max_height: Option<u32>,
     /// Decode keyframes only (the wanted times must be keyframes).
     pub keyframes_only: bool,
-    /// An ffmpeg `-hwaccel` method to try first (for example `cuda`).
+    /// An ffmpeg `-hwaccel` method (for example `cuda`); check it with
+    /// [`hwaccel_works`] first.
     pub hwaccel: Option<String>,
 }
 
@@ -49,38 +57,38 @@ pub struct ImageStream {
     ffmpeg: Option<Ffmpeg>,
     images: ImageSplitter<ChildStdout>,
     remaining: usize,
-    /// Set when the hardware decoder asked for was not available.
-    pub fallback: Option<String>,
     _script: tempfile::TempPath,
 }
 
-/// Starts the run. A hardware decoder that does not work here is replaced by
-/// software decoding, and the stream says so in `fallback`.
-pub async fn extract_images(
+/// Starts the run.
+pub fn extract_images(
     input: &Path,
     run: &ExtractRun,
     options: &ImageOptions,
     scratch: &Path,
 ) -> Result<ImageStream, MediaError> {
     let script = select_script(&run.wanted, options, scratch)?;
-    let (hwaccel, fallback) = match options.hwaccel.as_deref() {
-        Some(method) if !hwaccel_works(input, method).await => (
-            None,
-            Some(format!(
-                "hardware decoding ({method}) is not available; decoded in software"
-            )),
-        ),
-        other => (other, None),
-    };
     let mut args: Vec<String> = Vec::new();
-    if let Some(method) = hwaccel {
-        args.extend(["-hwaccel".into(), method.into()]);
+    if let Some(method) = &options.hwaccel {
+        args.extend(["-hwaccel".into(), method.clone()]);
     }
     if options.keyframes_only {
         args.extend(["-skip_frame".into(), "nokey".into()]);
     }
-    if let Some(seek) = run.seek_to {
-        args.extend(["-ss".into(), format!("{seek:.6}")]);
+    // Decoding starts at the keyframe before the seek point (no frame is
+    // dropped before `select` sees it) and stops reading a little after the
+    // last wanted frame, so a frame that never decodes cannot make the run
+    // read on to the end of the file.
+    let last = run.wanted.last().copied().unwrap_or(0.0);
+    match run.seek_to {
+        Some(seek) => args.extend([
+            "-noaccurate_seek".into(),
+            "-ss".into(),
+            format!("{seek:.6}"),
+            "-t".into(),
+            format!("{:.6}", last - seek + READ_PAST_S),
+        ]),
+        None => args.extend(["-t".into(), format!("{:.6}", last.max(0.0) + READ_PAST_S)]),
     }
     args.extend(["-copyts".into(), "-i".into(), input.display().to_string()]);
     args.extend(["-an", "-sn", "-dn", "-fps_mode", "passthrough"].map(String::from));
@@ -106,7 +114,6 @@ pub async fn extract_images(
         ffmpeg: Some(ffmpeg),
         images: ImageSplitter::new(stdout, options.format),
         remaining: run.wanted.len(),
-        fallback,
         _script: script,
     })
 }
@@ -200,7 +207,14 @@ impl ImageStream {
             }
             return Ok(None);
         }
-        let Some(bytes) = self.images.next_image().await? else {
+        let next = tokio::time::timeout(STALL_TIMEOUT, self.images.next_image()).await;
+        let next = next.map_err(|_| {
+            MediaError::Ffmpeg(format!(
+                "ffmpeg made no progress for {} s and was stopped",
+                STALL_TIMEOUT.as_secs()
+            ))
+        })?;
+        let Some(bytes) = next? else {
             self.remaining = 0;
             return match self.ffmpeg.take() {
                 Some(ffmpeg) => ffmpeg.wait().await.map(|()| None),

@@ -7,6 +7,7 @@ use tokio::io::AsyncReadExt;
 use tokio::process::ChildStdout;
 
 use crate::error::MediaError;
+use crate::extract::STALL_TIMEOUT;
 use crate::probe::Probe;
 use crate::process::Ffmpeg;
 
@@ -77,14 +78,14 @@ impl FrameReader {
     /// The next frame, or `None` at the end of the video.
     pub async fn next(&mut self) -> Result<Option<RgbFrame>, MediaError> {
         let mut data = vec![0u8; self.width as usize * self.height as usize * 3];
-        let mut filled = 0;
-        while filled < data.len() {
-            let n = self.stdout.read(&mut data[filled..]).await?;
-            if n == 0 {
-                break;
-            }
-            filled += n;
-        }
+        let filled = tokio::time::timeout(STALL_TIMEOUT, fill(&mut self.stdout, &mut data))
+            .await
+            .map_err(|_| {
+                MediaError::Ffmpeg(format!(
+                    "ffmpeg made no progress for {} s and was stopped",
+                    STALL_TIMEOUT.as_secs()
+                ))
+            })??;
         if filled < data.len() {
             return match self.ffmpeg.take() {
                 Some(ffmpeg) => ffmpeg.wait().await.map(|()| None),
@@ -105,6 +106,19 @@ impl FrameReader {
             data,
         }))
     }
+}
+
+/// Reads until `data` is full or the stream ends; returns how much was read.
+async fn fill(stdout: &mut ChildStdout, data: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < data.len() {
+        let n = stdout.read(&mut data[filled..]).await?;
+        if n == 0 {
+            break;
+        }
+        filled += n;
+    }
+    Ok(filled)
 }
 
 /// The upright size, scaled down to fit the box; even, as most encoders want.

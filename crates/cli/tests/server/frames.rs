@@ -398,3 +398,27 @@ async fn frames_parameters_are_checked_at_submission() {
         assert!(fields.contains(&field), "{params}: {body}");
     }
 }
+
+#[test]
+fn hardware_decoding_falls_back_to_software() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(BIN)
+        .args(["run", "frames"])
+        .arg(fixture("vtest.avi"))
+        .args(["--param", "interval_s=10", "--hwaccel", "cuda", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["frames"].as_array().unwrap().len(), 8);
+    // Without a GPU, the job says it decoded in software; with one, it just works.
+    if let Some(warning) = manifest["warnings"].as_array().unwrap().first() {
+        assert!(
+            warning.as_str().unwrap().contains("decoded in software"),
+            "{warning}"
+        );
+    }
+}

@@ -7,11 +7,16 @@ mod archive;
 mod params;
 mod plan;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use futures::StreamExt;
+use kinoflow_engine::ProgressReporter;
 use kinoflow_engine::{FieldError, InputKind, JobContext, Pipeline, PipelineError, RunSummary};
-use kinoflow_media::{extract_images, ImageFormat, ImageOptions, MediaError, Probe};
+use kinoflow_media::{
+    extract_images, hwaccel_works, ExtractRun, ExtractedImage, ImageFormat, ImageOptions,
+    MediaError, Probe,
+};
 use serde_json::{json, Value};
 
 use archive::ZipSink;
@@ -86,54 +91,49 @@ impl Pipeline for FramesPipeline {
             Format::Jpg => ImageFormat::Jpeg,
             Format::Png => ImageFormat::Png,
         };
+        let mut warnings = Vec::new();
+        let hwaccel = match &self.hwaccel {
+            Some(method) if hwaccel_works(input, method).await => Some(method.clone()),
+            Some(method) => {
+                warnings.push(format!(
+                    "hardware decoding ({method}) is not available here; decoded in software"
+                ));
+                None
+            }
+            None => None,
+        };
         let options = ImageOptions {
             format,
             quality: params.quality,
             max_width: params.max_width,
             max_height: params.max_height,
             keyframes_only: params.mode == params::Mode::Keyframes,
-            hwaccel: self.hwaccel.clone(),
+            hwaccel,
         };
         let zip_path = ctx.scratch.join("frames.zip");
-        let zip = ZipSink::create(&zip_path).map_err(transient)?;
-        let mut entries = Vec::new();
-        let mut warnings = Vec::new();
-        let (low, high) = plan.span;
-        for run in &plan.runs {
-            let mut images = extract_images(input, run, &options, &ctx.scratch)
-                .await
-                .map_err(permanent)?;
-            warnings.extend(images.fallback.take());
-            loop {
-                let image = match images.next().await {
-                    Ok(Some(image)) => image,
-                    Ok(None) => break,
-                    Err(e) if !entries.is_empty() => {
-                        warnings.push(format!("decoding stopped early: {e}"));
-                        break;
-                    }
-                    Err(e) => return Err(permanent(e)),
-                };
-                let index = entries.len() + 1;
-                let timestamp = image.pts - plan.origin;
-                let name = format!("frame_{index:06}_t{timestamp:011.3}.{}", format.extension());
-                let size = imagesize::blob_size(&image.bytes).ok();
-                entries.push(json!({
-                    "index": index,
-                    "timestamp_s": round_ms(timestamp),
-                    "file": name,
-                    "width": size.map(|s| s.width),
-                    "height": size.map(|s| s.height),
-                }));
-                zip.add(name, image.bytes).await.map_err(transient)?;
-                let fraction = if high > low {
-                    (image.pts - low) / (high - low)
-                } else {
-                    1.0
-                };
-                ctx.progress.report(fraction * 0.98, "extracting");
-            }
+        let mut collector = Collector {
+            zip: ZipSink::create(&zip_path).map_err(transient)?,
+            entries: Vec::new(),
+            warnings,
+            plan: &plan,
+            format,
+            progress: &ctx.progress,
+        };
+        let small_runs = plan
+            .runs
+            .iter()
+            .all(|run| run.wanted.len() <= PARALLEL_RUN_MAX_FRAMES);
+        if plan.runs.len() > 1 && small_runs {
+            decode_in_parallel(input, &plan.runs, &options, &ctx.scratch, &mut collector).await?;
+        } else {
+            decode_in_turn(input, &plan.runs, &options, &ctx.scratch, &mut collector).await?;
         }
+        let Collector {
+            zip,
+            entries,
+            mut warnings,
+            ..
+        } = collector;
         if entries.is_empty() {
             return Err(PipelineError::Permanent(
                 "no frame could be decoded: the video is damaged where the frames were wanted"
@@ -151,6 +151,141 @@ impl Pipeline for FramesPipeline {
         ctx.artifacts.put_bytes("manifest.json", &manifest).await?;
         ctx.progress.report(1.0, "done");
         Ok(RunSummary { warnings })
+    }
+}
+
+/// Runs of at most this many frames may be decoded two at a time (each is
+/// held in memory until its turn to be written).
+const PARALLEL_RUN_MAX_FRAMES: usize = 8;
+/// Two decoders keep both cores busy while each seeks and warms up.
+const PARALLEL_RUNS: usize = 2;
+
+/// Puts extracted frames into the ZIP, in order, and keeps their manifest entries.
+struct Collector<'a> {
+    zip: ZipSink,
+    entries: Vec<Value>,
+    warnings: Vec<String>,
+    plan: &'a plan::Plan,
+    format: ImageFormat,
+    progress: &'a ProgressReporter,
+}
+
+impl Collector<'_> {
+    /// Adds a frame; `decoded_to` is how far ffmpeg has got, for progress.
+    async fn add(&mut self, image: ExtractedImage, decoded_to: f64) -> Result<(), PipelineError> {
+        let index = self.entries.len() + 1;
+        let timestamp = image.pts - self.plan.origin;
+        let name = format!(
+            "frame_{index:06}_t{timestamp:011.3}.{}",
+            self.format.extension()
+        );
+        let size = imagesize::blob_size(&image.bytes).ok();
+        self.entries.push(json!({
+            "index": index,
+            "timestamp_s": round_ms(timestamp),
+            "file": name,
+            "width": size.map(|s| s.width),
+            "height": size.map(|s| s.height),
+        }));
+        self.zip.add(name, image.bytes).await.map_err(transient)?;
+        let (low, high) = self.plan.span;
+        let fraction = if high > low {
+            (decoded_to.max(image.pts) - low) / (high - low)
+        } else {
+            1.0
+        };
+        self.progress.report(fraction * 0.98, "extracting");
+        Ok(())
+    }
+
+    /// A run that failed: fatal before any frame was extracted, a warning after.
+    fn run_failed(&mut self, error: MediaError) -> Result<(), PipelineError> {
+        if self.entries.is_empty() {
+            return Err(permanent(error));
+        }
+        self.warnings
+            .push(format!("decoding stopped early: {error}"));
+        Ok(())
+    }
+}
+
+/// One run after the other, each frame written as it arrives.
+async fn decode_in_turn(
+    input: &Path,
+    runs: &[ExtractRun],
+    options: &ImageOptions,
+    scratch: &Path,
+    collector: &mut Collector<'_>,
+) -> Result<(), PipelineError> {
+    for run in runs {
+        let mut images = extract_images(input, run, options, scratch).map_err(permanent)?;
+        loop {
+            match images.next().await {
+                Ok(Some(image)) => {
+                    let decoded_to = images.progress_s();
+                    collector.add(image, decoded_to).await?;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    collector.run_failed(e)?;
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Small runs (a seek and a few frames each), two at a time, written in order.
+async fn decode_in_parallel(
+    input: &Path,
+    runs: &[ExtractRun],
+    options: &ImageOptions,
+    scratch: &Path,
+    collector: &mut Collector<'_>,
+) -> Result<(), PipelineError> {
+    // Owned arguments keep the futures free of borrowed lifetimes, which the
+    // async-trait boxing of `run` cannot express.
+    let mut results = futures::stream::iter(runs.to_vec())
+        .map(|run| {
+            collect_run(
+                input.to_path_buf(),
+                run,
+                options.clone(),
+                scratch.to_path_buf(),
+            )
+        })
+        .buffered(PARALLEL_RUNS);
+    while let Some((images, failure)) = results.next().await {
+        for image in images {
+            let decoded_to = image.pts;
+            collector.add(image, decoded_to).await?;
+        }
+        if let Some(error) = failure {
+            collector.run_failed(error)?;
+        }
+    }
+    Ok(())
+}
+
+/// All the frames of one run, and the error that ended it early, if any.
+async fn collect_run(
+    input: PathBuf,
+    run: ExtractRun,
+    options: ImageOptions,
+    scratch: PathBuf,
+) -> (Vec<ExtractedImage>, Option<MediaError>) {
+    let mut images = match extract_images(&input, &run, &options, &scratch) {
+        Ok(images) => images,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let mut collected = Vec::new();
+    loop {
+        match images.next().await {
+            Ok(Some(image)) => collected.push(image),
+            Ok(None) => return (collected, None),
+            Err(e) => return (collected, Some(e)),
+        }
     }
 }
 

@@ -119,20 +119,17 @@ fn nearest(pool: &[FrameTime], time: f64) -> f64 {
         .map_or(pool[0].pts, |f| f.pts)
 }
 
-/// Groups the wanted frames into decoding runs: a new run (with a seek) starts
-/// wherever a keyframe lets the decoder skip enough frames to pay for it.
+/// Groups the wanted frames into decoding runs: a new run starts (seeking to
+/// a keyframe) wherever that lets the decoder skip enough frames to pay for it.
 fn runs(frames: &[FrameTime], wanted: &[f64]) -> Vec<ExtractRun> {
     let mut runs: Vec<ExtractRun> = Vec::new();
     let mut previous: Option<f64> = None;
     for &time in wanted {
-        let seek_here = match previous {
-            None => worth_seeking(frames, frames[0].pts - 1.0, time),
-            Some(prev) => worth_seeking(frames, prev, time),
-        };
-        match runs.last_mut() {
-            Some(run) if !seek_here => run.wanted.push(time),
-            _ => runs.push(ExtractRun {
-                seek_to: seek_here.then_some(time + TOLERANCE_S),
+        let from = previous.unwrap_or(frames[0].pts - 1.0);
+        match (runs.last_mut(), seek_point(frames, from, time)) {
+            (Some(run), None) => run.wanted.push(time),
+            (_, seek_to) => runs.push(ExtractRun {
+                seek_to,
                 wanted: vec![time],
             }),
         }
@@ -141,15 +138,15 @@ fn runs(frames: &[FrameTime], wanted: &[f64]) -> Vec<ExtractRun> {
     runs
 }
 
-/// Whether seeking from just after `from` to `to` skips enough frames: the
-/// decoder restarts at the last keyframe at or before `to`.
-fn worth_seeking(frames: &[FrameTime], from: f64, to: f64) -> bool {
+/// Where to seek to get from just after `from` to `to` without decoding the
+/// frames between: the last keyframe at or before `to`, when that skips
+/// enough frames to be worth starting a new decoder.
+fn seek_point(frames: &[FrameTime], from: f64, to: f64) -> Option<f64> {
     let upto = frames.partition_point(|f| f.pts <= to + TOLERANCE_S);
-    let Some(keyframe) = frames[..upto].iter().rposition(|f| f.keyframe) else {
-        return false;
-    };
+    let keyframe = frames[..upto].iter().rposition(|f| f.keyframe)?;
     let first_after = frames.partition_point(|f| f.pts <= from + TOLERANCE_S);
-    keyframe > first_after && keyframe - first_after > FRAMES_WORTH_A_SEEK
+    (keyframe > first_after && keyframe - first_after > FRAMES_WORTH_A_SEEK)
+        .then(|| frames[keyframe].pts + TOLERANCE_S)
 }
 
 #[cfg(test)]
