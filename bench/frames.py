@@ -34,7 +34,9 @@ def make_video():
 
 
 def tree_rss_kib(pid):
-    """Resident memory of a process and all its descendants, in KiB."""
+    """Memory of a process and all its descendants, in KiB: the proportional
+    set size, so that shared libraries mapped by several processes (each
+    ffmpeg maps the same codec libraries) are counted once, not per process."""
     children = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -50,9 +52,9 @@ def tree_rss_kib(pid):
     while stack:
         p = stack.pop()
         try:
-            with open(f"/proc/{p}/status") as f:
+            with open(f"/proc/{p}/smaps_rollup") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1])
         except OSError:
             pass
@@ -139,7 +141,7 @@ def main():
         ("OpenCV frame by frame, every 10 s", cv_10, f"kinoflow {cv_10 / exact_10:.2f} x faster", ""),
     ]
     print()
-    print("| run | seconds | ratio | peak memory (process tree) |")
+    print("| run | seconds | ratio | peak memory (process tree, PSS) |")
     print("|---|---|---|---|")
     for name, seconds, ratio, memory in rows:
         print(f"| {name} | {seconds:.2f} | {ratio} | {memory} |")

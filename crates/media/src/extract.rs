@@ -39,6 +39,8 @@ pub struct ImageOptions {
     pub max_height: Option<u32>,
     /// Decode keyframes only (the wanted times must be keyframes).
     pub keyframes_only: bool,
+    /// Decoder threads; `None` lets ffmpeg choose (one per core and then some).
+    pub decoder_threads: Option<u32>,
     /// An ffmpeg `-hwaccel` method (for example `cuda`); check it with
     /// [`hwaccel_works`] first.
     pub hwaccel: Option<String>,
@@ -74,6 +76,9 @@ pub fn extract_images(
     }
     if options.keyframes_only {
         args.extend(["-skip_frame".into(), "nokey".into()]);
+    }
+    if let Some(threads) = options.decoder_threads {
+        args.extend(["-threads".into(), threads.to_string()]);
     }
     // Decoding starts at the keyframe before the seek point (no frame is
     // dropped before `select` sees it) and stops reading a little after the

@@ -108,6 +108,7 @@ impl Pipeline for FramesPipeline {
             max_width: params.max_width,
             max_height: params.max_height,
             keyframes_only: params.mode == params::Mode::Keyframes,
+            decoder_threads: None,
             hwaccel,
         };
         let zip_path = ctx.scratch.join("frames.zip");
