@@ -43,6 +43,14 @@ enum Command {
         #[arg(long)]
         print_config: bool,
     },
+    /// Run workers only, without the HTTP API (a worker node).
+    Worker {
+        #[command(flatten)]
+        settings: Settings,
+        /// A TOML configuration file [default: ./kinoflow.toml when it exists]
+        #[arg(long, env = "KINOFLOW_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -125,7 +133,7 @@ fn main() -> ExitCode {
     // A server logs what it does; a one-shot command only what went wrong,
     // so that its progress bar stays readable.
     let default_level = match cli.command {
-        Command::Serve { .. } => "info",
+        Command::Serve { .. } | Command::Worker { .. } => "info",
         _ => "warn",
     };
     logging::init(cli.log_format, default_level);
@@ -159,6 +167,9 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             config,
             print_config,
         } => commands::serve::serve(effective(settings, config)?, print_config).await,
+        Command::Worker { settings, config } => {
+            commands::worker::work(effective(settings, config)?).await
+        }
         Command::User {
             command:
                 UserCommand::Create {

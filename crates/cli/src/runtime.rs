@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use kinoflow_engine::blobs::{BlobStore, LocalBlobs};
-use kinoflow_engine::store::{SqliteStore, Store};
+use kinoflow_engine::store::{PostgresStore, SqliteStore, Store};
 use kinoflow_engine::{Engine, EngineConfig};
 use kinoflow_server::ServerConfig;
 use rand::RngCore;
@@ -36,9 +36,12 @@ async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
         return Ok(Arc::new(store));
     }
     if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        bail!("PostgreSQL is not supported by this build yet; use a sqlite: database URL");
+        let store = PostgresStore::open_url(url)
+            .await
+            .context("could not open the PostgreSQL database")?;
+        return Ok(Arc::new(store));
     }
-    bail!("unsupported database URL {url:?}: use sqlite://PATH")
+    bail!("unsupported database URL: use sqlite://PATH or postgres://USER@HOST/DB")
 }
 
 async fn open_blobs(url: &str) -> anyhow::Result<Arc<dyn BlobStore>> {

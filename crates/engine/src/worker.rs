@@ -43,7 +43,8 @@ impl WorkerPool {
             tasks.spawn(worker.run());
         }
         if count > 0 {
-            tasks.spawn(reap_expired_leases(engine, stop_claiming.clone()));
+            tasks.spawn(reap_expired_leases(engine.clone(), stop_claiming.clone()));
+            tasks.spawn(hear_new_jobs(engine, stop_claiming.clone()));
         }
         WorkerPoolHandle {
             stop_claiming,
@@ -346,6 +347,24 @@ async fn heartbeat(
         }
         if last {
             return;
+        }
+    }
+}
+
+/// Wakes this process's idle workers when another process queues a job
+/// (where the store can tell); polling covers the rest.
+async fn hear_new_jobs(engine: Engine, stop: CancellationToken) {
+    loop {
+        tokio::select! {
+            heard = engine.store.watch_new_jobs(engine.wake.clone()) => match heard {
+                Ok(()) => return,
+                Err(e) => tracing::warn!(error = %e, "lost the new-job notifications; polling meanwhile"),
+            },
+            _ = stop.cancelled() => return,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(engine.config.poll_interval * 5) => {}
+            _ = stop.cancelled() => return,
         }
     }
 }

@@ -1,14 +1,17 @@
 //! The repository of kinoflow: users, API keys, uploads, jobs, job events and
-//! artifacts. The engine and the server talk to the [`Store`] trait only, so a
-//! second backend (PostgreSQL) slots in without touching them.
+//! artifacts. The engine and the server talk to the [`Store`] trait only;
+//! SQLite (embedded) and PostgreSQL (shared by several nodes) implement it.
 
 mod error;
 mod model;
+mod postgres;
 mod repository;
+mod rows;
 mod sqlite;
 
 pub use error::StoreError;
 pub use model::*;
+pub use postgres::PostgresStore;
 pub use repository::{Store, StoreResult};
 pub use sqlite::SqliteStore;
 

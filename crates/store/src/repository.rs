@@ -1,6 +1,9 @@
 //! The one interface every store backend implements.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
+use tokio::sync::Notify;
 
 use crate::error::StoreError;
 use crate::model::*;
@@ -98,4 +101,11 @@ pub trait Store: Send + Sync + 'static {
     async fn get_artifact(&self, job_id: &str, name: &str) -> StoreResult<Option<ArtifactRecord>>;
     /// Removes the job's artifact records and returns them, so their blobs can go too.
     async fn take_artifacts(&self, job_id: &str) -> StoreResult<Vec<ArtifactRecord>>;
+
+    // Wake-ups.
+    /// Wakes `wake`'s waiters whenever another process queues a job, until an
+    /// error. Backends that cannot tell return at once; workers poll anyway.
+    async fn watch_new_jobs(&self, _wake: Arc<Notify>) -> StoreResult<()> {
+        Ok(())
+    }
 }

@@ -17,14 +17,9 @@ use crate::error::StoreError;
 use crate::model::*;
 use crate::now_ms;
 use crate::repository::{Store, StoreResult};
+use crate::rows::*;
 
-const JOB_COLUMNS: &str = "id, owner_id, pipeline, upload_id, params, state, progress, stage, \
-    attempts, max_attempts, run_after, lease_expires_at, worker_id, cancel_requested, error, \
-    warnings, idempotency_key, created_at, started_at, finished_at, updated_at";
-const USER_COLUMNS: &str = "id, email, password_hash, role, created_at";
-const ARTIFACT_COLUMNS: &str = "job_id, name, blob_key, content_type, size, sha256, created_at";
-const UPLOAD_COLUMNS: &str =
-    "id, owner_id, filename, content_type, size, sha256, blob_key, created_at";
+stored_row!(SqliteRow);
 
 /// The SQLite store.
 #[derive(Clone)]
@@ -66,106 +61,6 @@ impl SqliteStore {
     }
 }
 
-fn job_from_row(row: &SqliteRow) -> StoreResult<JobRecord> {
-    let state: String = row.try_get("state")?;
-    let params: String = row.try_get("params")?;
-    let warnings: String = row.try_get("warnings")?;
-    Ok(JobRecord {
-        id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
-        pipeline: row.try_get("pipeline")?,
-        upload_id: row.try_get("upload_id")?,
-        params: serde_json::from_str(&params).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        state: JobState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown job state {state:?}")))?,
-        progress: row.try_get("progress")?,
-        stage: row.try_get("stage")?,
-        attempts: row.try_get("attempts")?,
-        max_attempts: row.try_get("max_attempts")?,
-        run_after: row.try_get("run_after")?,
-        lease_expires_at: row.try_get("lease_expires_at")?,
-        worker_id: row.try_get("worker_id")?,
-        cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
-        error: row.try_get("error")?,
-        warnings: serde_json::from_str(&warnings)
-            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        idempotency_key: row.try_get("idempotency_key")?,
-        created_at: row.try_get("created_at")?,
-        started_at: row.try_get("started_at")?,
-        finished_at: row.try_get("finished_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
-}
-
-fn user_from_row(row: &SqliteRow) -> StoreResult<UserRecord> {
-    let role: String = row.try_get("role")?;
-    Ok(UserRecord {
-        id: row.try_get("id")?,
-        email: row.try_get("email")?,
-        password_hash: row.try_get("password_hash")?,
-        role: Role::parse(&role)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-fn api_key_from_row(row: &SqliteRow) -> StoreResult<ApiKeyRecord> {
-    Ok(ApiKeyRecord {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        name: row.try_get("name")?,
-        prefix: row.try_get("prefix")?,
-        created_at: row.try_get("created_at")?,
-        revoked_at: row.try_get("revoked_at")?,
-    })
-}
-
-fn upload_from_row(row: &SqliteRow) -> StoreResult<UploadRecord> {
-    Ok(UploadRecord {
-        id: row.try_get("id")?,
-        owner_id: row.try_get("owner_id")?,
-        filename: row.try_get("filename")?,
-        content_type: row.try_get("content_type")?,
-        size: row.try_get("size")?,
-        sha256: row.try_get("sha256")?,
-        blob_key: row.try_get("blob_key")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-fn artifact_from_row(row: &SqliteRow) -> StoreResult<ArtifactRecord> {
-    Ok(ArtifactRecord {
-        job_id: row.try_get("job_id")?,
-        name: row.try_get("name")?,
-        blob_key: row.try_get("blob_key")?,
-        content_type: row.try_get("content_type")?,
-        size: row.try_get("size")?,
-        sha256: row.try_get("sha256")?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-fn event_from_row(row: &SqliteRow) -> StoreResult<JobEvent> {
-    let data: String = row.try_get("data")?;
-    Ok(JobEvent {
-        id: row.try_get("id")?,
-        job_id: row.try_get("job_id")?,
-        kind: row.try_get("kind")?,
-        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        created_at: row.try_get("created_at")?,
-    })
-}
-
-/// The event that records a job's state as it is now.
-fn state_event(job: &JobRecord) -> Value {
-    json!({
-        "state": job.state.as_str(),
-        "attempts": job.attempts,
-        "error": job.error,
-        "run_after": (job.state == JobState::Retrying).then_some(job.run_after),
-    })
-}
-
 async fn insert_event(
     tx: &mut Transaction<'_, Sqlite>,
     job_id: &str,
@@ -184,10 +79,6 @@ async fn insert_event(
 
 fn pipelines_json(pipelines: &[String]) -> String {
     Value::from(pipelines.to_vec()).to_string()
-}
-
-fn is_unique_violation(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
 #[async_trait]
@@ -276,10 +167,9 @@ impl Store for SqliteStore {
     }
 
     async fn list_api_keys(&self, user_id: &str) -> StoreResult<Vec<ApiKeyRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, user_id, name, prefix, created_at, revoked_at FROM api_keys \
-             WHERE user_id = ? ORDER BY id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE user_id = ? ORDER BY id"
+        ))
         .bind(user_id)
         .fetch_all(&self.pool)
         .await?;

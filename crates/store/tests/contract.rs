@@ -328,6 +328,77 @@ async fn contract(store: &dyn Store) {
     users_and_api_keys(store).await;
 }
 
+/// A fresh database on the PostgreSQL server the tests use
+/// (`KINOFLOW_TEST_POSTGRES_URL`, default the local server), dropped by `drop_database`.
+async fn postgres() -> (String, PostgresStore) {
+    let admin_url = std::env::var("KINOFLOW_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let name = format!("kinoflow_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = admin_connection(&admin_url).await;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let store = PostgresStore::open_url(&format!("{base}/{name}"))
+        .await
+        .unwrap();
+    (name, store)
+}
+
+async fn admin_connection(url: &str) -> sqlx::PgPool {
+    sqlx::PgPool::connect(url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL is not reachable at {url} ({e}); scripts/test starts it")
+    })
+}
+
+async fn drop_database(name: &str, store: PostgresStore) {
+    drop(store);
+    let admin_url = std::env::var("KINOFLOW_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let admin = admin_connection(&admin_url).await;
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn postgres_keeps_the_contract() {
+    let (name, store) = postgres().await;
+    contract(&store).await;
+    drop_database(&name, store).await;
+}
+
+#[tokio::test]
+async fn postgres_wakes_listeners_when_a_job_is_queued() {
+    let (name, store) = postgres().await;
+    let wake = std::sync::Arc::new(tokio::sync::Notify::new());
+    let watcher = {
+        let store = store.clone();
+        let wake = wake.clone();
+        tokio::spawn(async move { store.watch_new_jobs(wake).await })
+    };
+    let owner_id = owner(&store, "listen@example.com").await;
+    // Keep queueing until the listener (which connects in the background) hears one.
+    let woken = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            let notified = wake.notified();
+            store.create_job(new_job(&owner_id, None)).await.unwrap();
+            if tokio::time::timeout(std::time::Duration::from_millis(500), notified)
+                .await
+                .is_ok()
+            {
+                return;
+            }
+        }
+    })
+    .await;
+    watcher.abort();
+    assert!(woken.is_ok(), "no NOTIFY reached the listener");
+    drop_database(&name, store).await;
+}
+
 #[tokio::test]
 async fn sqlite_keeps_the_contract() {
     let (_dir, store) = sqlite().await;

@@ -4,3 +4,4 @@ pub mod jobs;
 pub mod run;
 pub mod serve;
 pub mod user;
+pub mod worker;

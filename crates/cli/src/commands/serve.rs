@@ -30,7 +30,7 @@ pub async fn serve(settings: Settings, print_config: bool) -> anyhow::Result<()>
 }
 
 /// SIGINT or SIGTERM starts a graceful shutdown.
-async fn cancel_on_signal(shutdown: CancellationToken) {
+pub(crate) async fn cancel_on_signal(shutdown: CancellationToken) {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {

@@ -35,11 +35,24 @@ impl Server {
 
     /// Starts a server on `data_dir` (several may share one).
     pub fn start_in(data_dir: &Path, args: &[&str]) -> Server {
+        let mut server = Self::spawn(&["serve", "--bind", "127.0.0.1:0"], data_dir, args);
+        server.base = server.wait_for_log("listening on http://");
+        server
+    }
+
+    /// Starts a worker node (`kinoflow worker`): no HTTP, workers only.
+    pub fn start_worker(data_dir: &Path, args: &[&str]) -> Server {
+        let mut worker = Self::spawn(&["worker"], data_dir, args);
+        worker.wait_for_log("worker node started");
+        worker
+    }
+
+    fn spawn(command: &[&str], data_dir: &Path, args: &[&str]) -> Server {
         std::fs::create_dir_all(data_dir).unwrap();
-        let log = data_dir.join(format!("server-{}.log", uuid::Uuid::new_v4().simple()));
+        let log = data_dir.join(format!("node-{}.log", uuid::Uuid::new_v4().simple()));
         let child = Command::new(BIN)
-            .arg("serve")
-            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .args(command)
+            .arg("--data-dir")
             .arg(data_dir)
             .args(args)
             .env("RUST_LOG", "info")
@@ -49,23 +62,28 @@ impl Server {
             .stderr(File::create(&log).unwrap())
             .spawn()
             .expect("the kinoflow binary starts");
-        let mut server = Server {
+        Server {
             child: Some(child),
             base: String::new(),
             data_dir: data_dir.to_owned(),
             log,
-        };
-        server.base = server.wait_for_address();
-        server
+        }
     }
 
-    fn wait_for_address(&mut self) -> String {
+    /// Waits for `marker` in the log; returns the word that follows it (the
+    /// marker's last word included, so "listening on http://" gives the URL).
+    fn wait_for_log(&mut self, marker: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(30);
+        let last_word = marker.rsplit(' ').next().unwrap_or(marker);
         while Instant::now() < deadline {
             let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-            if let Some(at) = text.find("listening on http://") {
-                let rest = &text[at + "listening on ".len()..];
-                return rest.split_whitespace().next().unwrap().to_owned();
+            if let Some(at) = text.find(marker) {
+                let rest = &text[at + marker.len() - last_word.len()..];
+                return rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
             }
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("kinoflow exited with {status}:\n{text}");

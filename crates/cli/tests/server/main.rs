@@ -5,6 +5,7 @@ mod access;
 mod bad_input;
 mod cancel;
 mod cli;
+mod cluster;
 mod end_to_end;
 mod frames;
 mod harness;

@@ -1,0 +1,103 @@
+//! An API node and worker nodes sharing PostgreSQL and one storage directory,
+//! as real processes; a worker killed mid-job loses nothing.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::harness::Server;
+
+/// A database of its own on the local PostgreSQL server, dropped at the end.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    async fn create() -> Self {
+        let admin_url = std::env::var("KINOFLOW_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let name = format!("kinoflow_test_{}", uuid::Uuid::new_v4().simple());
+        Self::admin(&admin_url)
+            .await
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await;
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    async fn admin(url: &str) -> Admin {
+        let pool = sqlx::PgPool::connect(url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is not reachable at {url} ({e}); scripts/test starts it")
+        });
+        Admin(pool)
+    }
+
+    async fn drop(self) {
+        Self::admin(&self.admin_url)
+            .await
+            .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
+            .await;
+    }
+}
+
+struct Admin(sqlx::PgPool);
+
+impl Admin {
+    async fn execute(&self, statement: &str) {
+        sqlx::query(statement).execute(&self.0).await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn api_and_worker_nodes_on_postgres_survive_a_killed_worker() {
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = dir.path().join("shared-blobs");
+    let blobs = blobs.to_str().unwrap();
+    let shared = [
+        "--database-url",
+        database.url.as_str(),
+        "--storage-url",
+        blobs,
+        "--jwt-secret",
+        "a-shared-secret-for-every-node",
+        "--lease-ttl-s",
+        "2",
+    ];
+    let with = |extra: &[&'static str]| [&shared[..], extra].concat();
+    let api = Server::start_in(&dir.path().join("api"), &with(&["--workers", "0"]));
+    let mut first = Server::start_worker(&dir.path().join("w1"), &with(&["--workers", "1"]));
+    let client = api.user("sam@example.com").await;
+
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        let job = client
+            .submit(json!({"pipeline": "sleep", "params": {"seconds": 1.5}}))
+            .await;
+        ids.push(job["id"].as_str().unwrap().to_owned());
+    }
+    client
+        .wait_until(&ids[0], Duration::from_secs(30), |job| {
+            job["state"] == "running" && job["progress"].as_f64().unwrap() > 0.1
+        })
+        .await;
+    first.kill();
+    let _second = Server::start_worker(&dir.path().join("w2"), &with(&["--workers", "2"]));
+
+    for id in &ids {
+        let job = client.wait_ended(id).await;
+        assert_eq!(job["state"], "succeeded", "{job:#}");
+        assert_eq!(job["artifacts"].as_array().unwrap().len(), 1);
+    }
+    let first_job = client.job(&ids[0]).await;
+    assert_eq!(first_job["attempts"], 2);
+    drop(api);
+    database.drop().await;
+}

@@ -1,0 +1,158 @@
+//! Reading records out of database rows, the same way for every backend.
+
+use serde_json::{json, Value};
+
+use crate::error::StoreError;
+use crate::model::*;
+use crate::repository::StoreResult;
+
+type Column<T> = Result<T, StoreError>;
+
+/// The column reads the record mappings need; each backend's row type
+/// implements it, so the mappings are written once.
+pub(crate) trait StoredRow {
+    fn text(&self, column: &str) -> Column<String>;
+    fn opt_text(&self, column: &str) -> Column<Option<String>>;
+    fn int(&self, column: &str) -> Column<i64>;
+    fn opt_int(&self, column: &str) -> Column<Option<i64>>;
+    fn float(&self, column: &str) -> Column<f64>;
+}
+
+/// Implements [`StoredRow`] for a sqlx row type.
+macro_rules! stored_row {
+    ($row:ty) => {
+        impl $crate::rows::StoredRow for $row {
+            fn text(&self, column: &str) -> Result<String, $crate::error::StoreError> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn opt_text(&self, column: &str) -> Result<Option<String>, $crate::error::StoreError> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn int(&self, column: &str) -> Result<i64, $crate::error::StoreError> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn opt_int(&self, column: &str) -> Result<Option<i64>, $crate::error::StoreError> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn float(&self, column: &str) -> Result<f64, $crate::error::StoreError> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+        }
+    };
+}
+pub(crate) use stored_row;
+
+pub(crate) const JOB_COLUMNS: &str =
+    "id, owner_id, pipeline, upload_id, params, state, progress, stage, \
+    attempts, max_attempts, run_after, lease_expires_at, worker_id, cancel_requested, error, \
+    warnings, idempotency_key, created_at, started_at, finished_at, updated_at";
+pub(crate) const USER_COLUMNS: &str = "id, email, password_hash, role, created_at";
+pub(crate) const API_KEY_COLUMNS: &str = "id, user_id, name, prefix, created_at, revoked_at";
+pub(crate) const ARTIFACT_COLUMNS: &str =
+    "job_id, name, blob_key, content_type, size, sha256, created_at";
+pub(crate) const UPLOAD_COLUMNS: &str =
+    "id, owner_id, filename, content_type, size, sha256, blob_key, created_at";
+
+pub(crate) fn job_from_row(row: &impl StoredRow) -> StoreResult<JobRecord> {
+    let state = row.text("state")?;
+    let params = row.text("params")?;
+    let warnings = row.text("warnings")?;
+    Ok(JobRecord {
+        id: row.text("id")?,
+        owner_id: row.text("owner_id")?,
+        pipeline: row.text("pipeline")?,
+        upload_id: row.opt_text("upload_id")?,
+        params: serde_json::from_str(&params).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        state: JobState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown job state {state:?}")))?,
+        progress: row.float("progress")?,
+        stage: row.opt_text("stage")?,
+        attempts: row.int("attempts")?,
+        max_attempts: row.int("max_attempts")?,
+        run_after: row.int("run_after")?,
+        lease_expires_at: row.opt_int("lease_expires_at")?,
+        worker_id: row.opt_text("worker_id")?,
+        cancel_requested: row.int("cancel_requested")? != 0,
+        error: row.opt_text("error")?,
+        warnings: serde_json::from_str(&warnings)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        idempotency_key: row.opt_text("idempotency_key")?,
+        created_at: row.int("created_at")?,
+        started_at: row.opt_int("started_at")?,
+        finished_at: row.opt_int("finished_at")?,
+        updated_at: row.int("updated_at")?,
+    })
+}
+
+pub(crate) fn user_from_row(row: &impl StoredRow) -> StoreResult<UserRecord> {
+    let role = row.text("role")?;
+    Ok(UserRecord {
+        id: row.text("id")?,
+        email: row.text("email")?,
+        password_hash: row.text("password_hash")?,
+        role: Role::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub(crate) fn api_key_from_row(row: &impl StoredRow) -> StoreResult<ApiKeyRecord> {
+    Ok(ApiKeyRecord {
+        id: row.text("id")?,
+        user_id: row.text("user_id")?,
+        name: row.text("name")?,
+        prefix: row.text("prefix")?,
+        created_at: row.int("created_at")?,
+        revoked_at: row.opt_int("revoked_at")?,
+    })
+}
+
+pub(crate) fn upload_from_row(row: &impl StoredRow) -> StoreResult<UploadRecord> {
+    Ok(UploadRecord {
+        id: row.text("id")?,
+        owner_id: row.text("owner_id")?,
+        filename: row.text("filename")?,
+        content_type: row.text("content_type")?,
+        size: row.int("size")?,
+        sha256: row.text("sha256")?,
+        blob_key: row.text("blob_key")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub(crate) fn artifact_from_row(row: &impl StoredRow) -> StoreResult<ArtifactRecord> {
+    Ok(ArtifactRecord {
+        job_id: row.text("job_id")?,
+        name: row.text("name")?,
+        blob_key: row.text("blob_key")?,
+        content_type: row.text("content_type")?,
+        size: row.int("size")?,
+        sha256: row.text("sha256")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub(crate) fn event_from_row(row: &impl StoredRow) -> StoreResult<JobEvent> {
+    let data = row.text("data")?;
+    Ok(JobEvent {
+        id: row.int("id")?,
+        job_id: row.text("job_id")?,
+        kind: row.text("kind")?,
+        data: serde_json::from_str(&data).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+/// The event that records a job's state as it is now.
+pub(crate) fn state_event(job: &JobRecord) -> Value {
+    json!({
+        "state": job.state.as_str(),
+        "attempts": job.attempts,
+        "error": job.error,
+        "run_after": (job.state == JobState::Retrying).then_some(job.run_after),
+    })
+}
+
+pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
