@@ -68,6 +68,7 @@ pub fn server_config(settings: &Settings) -> anyhow::Result<ServerConfig> {
         token_ttl: std::time::Duration::from_secs(settings.token_ttl_s.unwrap_or(3600)),
         max_upload_bytes: settings.max_upload_bytes.unwrap_or(u64::MAX),
         login_attempts_per_minute: settings.login_attempts_per_minute.unwrap_or(10),
+        public_url: settings.public_url.clone(),
     })
 }
 

@@ -52,6 +52,9 @@ pub struct Settings {
     /// Login attempts allowed per e-mail address per minute [default: 10]
     #[arg(long, env = "KINOFLOW_LOGIN_ATTEMPTS_PER_MINUTE")]
     pub login_attempts_per_minute: Option<u32>,
+    /// The address clients reach this server at, for the links it hands out [default: the request's Host]
+    #[arg(long, env = "KINOFLOW_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// ffmpeg hardware decoder to try first (e.g. cuda, vaapi); falls back to software [default: none]
     #[arg(long, env = "KINOFLOW_HWACCEL")]
     pub hwaccel: Option<String>,
@@ -92,6 +95,7 @@ impl Settings {
                 .login_attempts_per_minute
                 .or(file.login_attempts_per_minute),
             hwaccel: self.hwaccel.or(file.hwaccel),
+            public_url: self.public_url.or(file.public_url),
         }
     }
 
@@ -122,6 +126,7 @@ impl Settings {
                 shutdown_grace_s: Some(self.shutdown_grace_s.unwrap_or(30.0)),
                 login_attempts_per_minute: Some(self.login_attempts_per_minute.unwrap_or(10)),
                 hwaccel: self.hwaccel.filter(|method| !method.is_empty()),
+                public_url: self.public_url.filter(|url| !url.is_empty()),
                 data_dir: Some(data_dir),
             };
         resolved.check()?;

@@ -30,7 +30,7 @@ pub use error::ApiError;
 pub use routes::auth::{check_new_account, normalise_email};
 pub use state::{AppState, ServerConfig};
 
-use routes::{artifacts, auth as auth_routes, events, jobs, operations, pipelines, uploads};
+use routes::{artifacts, auth as auth_routes, events, jobs, links, operations, pipelines, uploads};
 
 /// The largest request body outside uploads: JSON and forms.
 pub const SMALL_BODY_LIMIT: usize = 1024 * 1024;
@@ -60,6 +60,8 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(artifacts::list_artifacts))
         .routes(routes!(artifacts::get_artifact))
         .routes(routes!(artifacts::archive))
+        .routes(routes!(links::create_link))
+        .routes(routes!(links::follow_link))
         .routes(routes!(pipelines::list_pipelines))
         .routes(routes!(operations::health))
         .routes(routes!(operations::ready))

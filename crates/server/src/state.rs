@@ -20,6 +20,8 @@ pub struct ServerConfig {
     pub max_upload_bytes: u64,
     /// Login attempts allowed per e-mail address per minute.
     pub login_attempts_per_minute: u32,
+    /// The address clients reach the server at, for links it hands out.
+    pub public_url: Option<String>,
 }
 
 /// The handlers' shared state.
@@ -29,6 +31,9 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub login_limiter: Arc<LoginLimiter>,
     pub max_upload_bytes: u64,
+    /// Signs share links; derived from the token secret.
+    pub link_key: Arc<Vec<u8>>,
+    pub public_url: Option<String>,
     pub http_metrics: HttpMetrics,
     /// Cancelled when the server shuts down, so long-lived streams end.
     pub shutdown: CancellationToken,
@@ -41,9 +46,21 @@ impl AppState {
             tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.token_ttl)),
             login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
             max_upload_bytes: config.max_upload_bytes,
+            link_key: Arc::new(link_key(&config.jwt_secret)),
+            public_url: config.public_url.clone(),
             http_metrics,
             shutdown,
             engine,
         }
     }
+}
+
+/// A key for share links of its own, so that a link signature can never pass
+/// for a token signature or the other way round.
+fn link_key(secret: &[u8]) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    mac.update(b"kinoflow share links");
+    mac.finalize().into_bytes().to_vec()
 }

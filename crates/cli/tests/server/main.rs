@@ -10,5 +10,6 @@ mod end_to_end;
 mod frames;
 mod harness;
 mod jobs_api;
+mod links;
 mod openapi;
 mod recovery;

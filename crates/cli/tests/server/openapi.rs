@@ -21,6 +21,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/jobs/{id}/artifacts"),
     ("get", "/v1/jobs/{id}/artifacts/{name}"),
     ("get", "/v1/jobs/{id}/archive.zip"),
+    ("post", "/v1/jobs/{id}/links"),
+    ("get", "/v1/links/{id}/{name}"),
     ("get", "/v1/pipelines"),
     ("get", "/health"),
     ("get", "/ready"),

@@ -145,19 +145,24 @@ pub async fn archive(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let job = visible_job(&state, &user, &id).await?;
-    let artifacts = state.engine.store.list_artifacts(&job.id).await?;
+    serve_archive(&state, &job.id).await
+}
+
+/// Streams a ZIP of all the job's artifacts.
+pub async fn serve_archive(state: &AppState, job_id: &str) -> Result<Response, ApiError> {
+    let artifacts = state.engine.store.list_artifacts(job_id).await?;
     if artifacts.is_empty() {
         return Err(ApiError::not_found("artifacts of this job"));
     }
     let (writer, reader) = tokio::io::duplex(256 * 1024);
     let blobs = state.engine.blobs.clone();
-    let job_id = job.id.clone();
+    let job_id = job_id.to_owned();
+    let disposition = format!("attachment; filename=\"{job_id}.zip\"");
     tokio::spawn(async move {
         if let Err(e) = write_zip(writer, blobs, artifacts).await {
             tracing::warn!(job_id, error = %e, "archive stream stopped");
         }
     });
-    let disposition = format!("attachment; filename=\"{}.zip\"", job.id);
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_owned()),

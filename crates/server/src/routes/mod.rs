@@ -4,6 +4,7 @@ pub mod artifacts;
 pub mod auth;
 pub mod events;
 pub mod jobs;
+pub mod links;
 pub mod operations;
 pub mod pipelines;
 pub mod uploads;

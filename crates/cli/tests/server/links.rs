@@ -1,0 +1,120 @@
+//! Signed links download without a token until they expire; a changed link is refused.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::harness::{expect, fixture, Server};
+
+#[tokio::test]
+async fn a_signed_link_downloads_until_it_expires() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--workers", "1"]);
+    let client = server.user("tess@example.com").await;
+    let upload_id = client.upload(&fixture("vtest.avi")).await;
+    let job = client
+        .submit(json!({"pipeline": "probe", "upload_id": upload_id}))
+        .await;
+    let job_id = job["id"].as_str().unwrap();
+    client.wait_ended(job_id).await;
+    let links = format!("/v1/jobs/{job_id}/links");
+
+    let link = expect(
+        client
+            .post_json(&links, json!({"artifact": "probe.json"}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let url = link["url"].as_str().unwrap();
+    assert!(url.starts_with(&server.base), "{url}");
+    let anonymous = reqwest::Client::new();
+    let response = anonymous.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let shared = response.bytes().await.unwrap();
+    let own = client
+        .get(&format!("/v1/jobs/{job_id}/artifacts/probe.json"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(shared, own);
+
+    // Any change to the link breaks it.
+    let (unsigned, sig) = url.split_once("&sig=").unwrap();
+    let flipped = if sig.starts_with('A') { "B" } else { "A" };
+    let forged = [
+        url.replace("probe.json", "other.json"),
+        url.replace("expires=", "expires=9"),
+        format!("{unsigned}&sig={flipped}{}", &sig[1..]),
+    ];
+    for forged in forged {
+        let response = anonymous.get(&forged).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{forged}");
+    }
+
+    let archive = expect(
+        client
+            .post_json(
+                &links,
+                json!({"artifact": "archive.zip", "expires_in_s": 60}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    let bytes = anonymous
+        .get(archive["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let zipped = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    assert_eq!(zipped.len(), 1);
+
+    let short = expect(
+        client
+            .post_json(&links, json!({"artifact": "probe.json", "expires_in_s": 1}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let body = expect(
+        anonymous
+            .get(short["url"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::FORBIDDEN,
+    )
+    .await;
+    assert_eq!(body["error"]["message"], "this link has expired");
+
+    // Only the owner makes links, only to what exists, for a sane time.
+    let other = server.user("uma@example.com").await;
+    expect(
+        other
+            .post_json(&links, json!({"artifact": "probe.json"}))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    expect(
+        client
+            .post_json(&links, json!({"artifact": "nothing.json"}))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    expect(
+        client
+            .post_json(&links, json!({"artifact": "probe.json", "expires_in_s": 0}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+}

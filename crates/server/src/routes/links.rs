@@ -1,0 +1,160 @@
+//! Signed links: a URL that downloads one artifact (or the whole ZIP) without
+//! a token until it expires. The URL carries its expiry and an HMAC over the
+//! job, the artifact and the expiry, so changing any of them breaks it.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::Json;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::ApiJson;
+use crate::routes::artifacts::{serve_archive, serve_artifact};
+use crate::routes::jobs::visible_job;
+use crate::state::AppState;
+use crate::views::rfc3339;
+
+/// The name that stands for the ZIP of every artifact.
+const ARCHIVE: &str = "archive.zip";
+const DEFAULT_TTL_S: u64 = 24 * 3600;
+const MAX_TTL_S: u64 = 30 * 24 * 3600;
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateLink {
+    /// An artifact's name, or `archive.zip` for all of them.
+    pub artifact: String,
+    /// Seconds the link works for: 1 to 2592000 (30 days); default 86400.
+    pub expires_in_s: Option<u64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LinkView {
+    pub url: String,
+    pub expires_at: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LinkQuery {
+    /// Expiry, seconds since the Unix epoch.
+    pub expires: i64,
+    /// The signature.
+    pub sig: String,
+}
+
+/// Makes a signed link to one of the job's artifacts or to `archive.zip`.
+#[utoipa::path(post, path = "/v1/jobs/{id}/links", tag = "artifacts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    request_body = CreateLink,
+    responses((status = 201, body = LinkView), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn create_link(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<CreateLink>,
+) -> Result<(StatusCode, Json<LinkView>), ApiError> {
+    let ttl = request.expires_in_s.unwrap_or(DEFAULT_TTL_S);
+    if !(1..=MAX_TTL_S).contains(&ttl) {
+        return Err(ApiError::unprocessable(format!(
+            "expires_in_s must be 1 to {MAX_TTL_S}"
+        )));
+    }
+    let job = visible_job(&state, &user, &id).await?;
+    let exists = if request.artifact == ARCHIVE {
+        !state.engine.store.list_artifacts(&job.id).await?.is_empty()
+    } else {
+        state
+            .engine
+            .store
+            .get_artifact(&job.id, &request.artifact)
+            .await?
+            .is_some()
+    };
+    if !exists {
+        return Err(ApiError::not_found("artifact"));
+    }
+    let expires = chrono::Utc::now().timestamp() + ttl as i64;
+    let sig = sign(&state.link_key, &job.id, &request.artifact, expires);
+    let path = format!(
+        "/v1/links/{}/{}?expires={expires}&sig={sig}",
+        job.id, request.artifact
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(LinkView {
+            url: format!("{}{path}", public_base(&state, &headers)),
+            expires_at: rfc3339(expires * 1000),
+        }),
+    ))
+}
+
+/// Downloads what a signed link points at; no token needed.
+#[utoipa::path(get, path = "/v1/links/{id}/{name}", tag = "artifacts",
+    params(("id" = String, Path, description = "Job id"),
+           ("name" = String, Path, description = "Artifact name, or archive.zip"),
+           LinkQuery),
+    responses((status = 200, description = "The artifact", content_type = "application/octet-stream", body = Vec<u8>),
+              (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn follow_link(
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+    Query(query): Query<LinkQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if !verify(&state.link_key, &id, &name, query.expires, &query.sig) {
+        return Err(ApiError::forbidden("this link is not valid"));
+    }
+    if query.expires < chrono::Utc::now().timestamp() {
+        return Err(ApiError::forbidden("this link has expired"));
+    }
+    if name == ARCHIVE {
+        return serve_archive(&state, &id).await;
+    }
+    let artifact = state
+        .engine
+        .store
+        .get_artifact(&id, &name)
+        .await?
+        .ok_or_else(|| ApiError::not_found("artifact"))?;
+    serve_artifact(&state, &artifact, headers.get(header::RANGE)).await
+}
+
+/// The server's own address as clients reach it: the configured public URL,
+/// else the Host the request came to.
+fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn mac(key: &[u8], job_id: &str, name: &str, expires: i64) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
+    mac.update(format!("{job_id}\n{name}\n{expires}").as_bytes());
+    mac
+}
+
+fn sign(key: &[u8], job_id: &str, name: &str, expires: i64) -> String {
+    let tag = mac(key, job_id, name, expires).finalize().into_bytes();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag)
+}
+
+/// Checks the signature in constant time.
+fn verify(key: &[u8], job_id: &str, name: &str, expires: i64, sig: &str) -> bool {
+    let Ok(tag) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else {
+        return false;
+    };
+    mac(key, job_id, name, expires).verify_slice(&tag).is_ok()
+}
