@@ -23,7 +23,7 @@ pub use params::FieldError;
 pub use pipeline::{InputKind, JobContext, Pipeline, PipelineError, RunSummary};
 pub use progress::ProgressReporter;
 pub use registry::PipelineRegistry;
-pub use worker::{WorkerPool, WorkerPoolHandle};
+pub use worker::{WorkerPool, WorkerPoolHandle, ANNOUNCE_INTERVAL};
 
 pub use kinoflow_blobs as blobs;
 pub use kinoflow_store as store;

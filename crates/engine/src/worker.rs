@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use kinoflow_store::{now_ms, ClaimedJob, Heartbeat, JobRecord, LeaseToken, Outcome};
+use kinoflow_store::{now_ms, ClaimedJob, Heartbeat, JobRecord, LeaseToken, Outcome, WorkerRecord};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -44,7 +44,13 @@ impl WorkerPool {
         }
         if count > 0 {
             tasks.spawn(reap_expired_leases(engine.clone(), stop_claiming.clone()));
-            tasks.spawn(hear_new_jobs(engine, stop_claiming.clone()));
+            tasks.spawn(hear_new_jobs(engine.clone(), stop_claiming.clone()));
+            let node = NodeAnnouncement {
+                id: format!("{host}-{}", std::process::id()),
+                host,
+                concurrency: count,
+            };
+            tasks.spawn(node.keep_announcing(engine, stop_claiming.clone()));
         }
         WorkerPoolHandle {
             stop_claiming,
@@ -347,6 +353,48 @@ async fn heartbeat(
         }
         if last {
             return;
+        }
+    }
+}
+
+/// How often a worker process says it is alive.
+pub const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(5);
+
+/// What a worker process tells operators about itself.
+struct NodeAnnouncement {
+    id: String,
+    host: String,
+    concurrency: usize,
+}
+
+impl NodeAnnouncement {
+    /// Announces this process every few seconds until it stops, then withdraws.
+    async fn keep_announcing(self, engine: Engine, stop: CancellationToken) {
+        let record = WorkerRecord {
+            id: self.id.clone(),
+            host: self.host,
+            pid: std::process::id() as i64,
+            pipelines: engine.pipelines.names(),
+            concurrency: self.concurrency as i64,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            started_at: now_ms(),
+            last_seen_at: now_ms(),
+        };
+        loop {
+            let record = WorkerRecord {
+                last_seen_at: now_ms(),
+                ..record.clone()
+            };
+            if let Err(e) = engine.store.announce_worker(&record).await {
+                tracing::warn!(error = %e, "could not announce this worker process");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(ANNOUNCE_INTERVAL) => {}
+                _ = stop.cancelled() => break,
+            }
+        }
+        if let Err(e) = engine.store.forget_worker(&self.id).await {
+            tracing::warn!(error = %e, "could not withdraw this worker process");
         }
     }
 }

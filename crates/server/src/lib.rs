@@ -30,7 +30,9 @@ pub use error::ApiError;
 pub use routes::auth::{check_new_account, normalise_email};
 pub use state::{AppState, ServerConfig};
 
-use routes::{artifacts, auth as auth_routes, events, jobs, links, operations, pipelines, uploads};
+use routes::{
+    admin, artifacts, auth as auth_routes, events, jobs, links, operations, pipelines, uploads,
+};
 
 /// The largest request body outside uploads: JSON and forms.
 pub const SMALL_BODY_LIMIT: usize = 1024 * 1024;
@@ -63,6 +65,8 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(links::create_link))
         .routes(routes!(links::follow_link))
         .routes(routes!(pipelines::list_pipelines))
+        .routes(routes!(admin::list_workers))
+        .routes(routes!(admin::queue))
         .routes(routes!(operations::health))
         .routes(routes!(operations::ready))
         .routes(routes!(metrics::metrics))

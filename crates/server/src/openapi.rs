@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         (name = "jobs", description = "Analysis jobs and their events"),
         (name = "artifacts", description = "Job results"),
         (name = "pipelines", description = "The analyses on offer"),
+        (name = "admin", description = "Worker processes and the queue, for administrators"),
         (name = "operations", description = "Health, readiness and metrics")
     )
 )]

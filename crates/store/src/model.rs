@@ -225,3 +225,26 @@ pub struct JobCount {
     pub state: JobState,
     pub count: i64,
 }
+
+/// A process that runs workers, as it last announced itself.
+#[derive(Debug, Clone)]
+pub struct WorkerRecord {
+    pub id: String,
+    pub host: String,
+    pub pid: i64,
+    pub pipelines: Vec<String>,
+    pub concurrency: i64,
+    pub version: String,
+    pub started_at: i64,
+    pub last_seen_at: i64,
+}
+
+/// Jobs of one pipeline in one waiting or running state, and the oldest one's age.
+#[derive(Debug, Clone)]
+pub struct QueueStat {
+    pub pipeline: String,
+    pub state: JobState,
+    pub count: i64,
+    /// When the oldest of these jobs was created.
+    pub oldest_created_at: i64,
+}

@@ -102,6 +102,16 @@ pub trait Store: Send + Sync + 'static {
     /// Removes the job's artifact records and returns them, so their blobs can go too.
     async fn take_artifacts(&self, job_id: &str) -> StoreResult<Vec<ArtifactRecord>>;
 
+    // Workers and the queue, for operators.
+    /// Records (or refreshes) a worker process's announcement.
+    async fn announce_worker(&self, worker: &WorkerRecord) -> StoreResult<()>;
+    /// Forgets a worker process that stopped.
+    async fn forget_worker(&self, id: &str) -> StoreResult<()>;
+    /// Worker processes seen at or after `since` (ms since epoch).
+    async fn list_workers(&self, since: i64) -> StoreResult<Vec<WorkerRecord>>;
+    /// Queued, retrying and running jobs by pipeline and state.
+    async fn queue_stats(&self) -> StoreResult<Vec<QueueStat>>;
+
     // Wake-ups.
     /// Wakes `wake`'s waiters whenever another process queues a job, until an
     /// error. Backends that cannot tell return at once; workers poll anyway.

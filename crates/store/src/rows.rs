@@ -156,3 +156,32 @@ pub(crate) fn state_event(job: &JobRecord) -> Value {
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
+
+pub(crate) const WORKER_COLUMNS: &str =
+    "id, host, pid, pipelines, concurrency, version, started_at, last_seen_at";
+
+pub(crate) fn worker_from_row(row: &impl StoredRow) -> StoreResult<WorkerRecord> {
+    let pipelines = row.text("pipelines")?;
+    Ok(WorkerRecord {
+        id: row.text("id")?,
+        host: row.text("host")?,
+        pid: row.int("pid")?,
+        pipelines: serde_json::from_str(&pipelines)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        concurrency: row.int("concurrency")?,
+        version: row.text("version")?,
+        started_at: row.int("started_at")?,
+        last_seen_at: row.int("last_seen_at")?,
+    })
+}
+
+pub(crate) fn queue_stat_from_row(row: &impl StoredRow) -> StoreResult<QueueStat> {
+    let state = row.text("state")?;
+    Ok(QueueStat {
+        pipeline: row.text("pipeline")?,
+        state: JobState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown state {state:?}")))?,
+        count: row.int("n")?,
+        oldest_created_at: row.int("oldest")?,
+    })
+}

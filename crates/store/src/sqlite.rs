@@ -616,6 +616,54 @@ impl Store for SqliteStore {
         row.as_ref().map(artifact_from_row).transpose()
     }
 
+    async fn announce_worker(&self, worker: &WorkerRecord) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO workers ({WORKER_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET last_seen_at = excluded.last_seen_at, \
+             pipelines = excluded.pipelines, concurrency = excluded.concurrency"
+        ))
+        .bind(&worker.id)
+        .bind(&worker.host)
+        .bind(worker.pid)
+        .bind(Value::from(worker.pipelines.clone()).to_string())
+        .bind(worker.concurrency)
+        .bind(&worker.version)
+        .bind(worker.started_at)
+        .bind(worker.last_seen_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn forget_worker(&self, id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM workers WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn list_workers(&self, since: i64) -> StoreResult<Vec<WorkerRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {WORKER_COLUMNS} FROM workers WHERE last_seen_at >= ? ORDER BY id"
+        ))
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(worker_from_row).collect()
+    }
+
+    async fn queue_stats(&self) -> StoreResult<Vec<QueueStat>> {
+        let rows = sqlx::query(
+            "SELECT pipeline, state, COUNT(*) AS n, MIN(created_at) AS oldest FROM jobs \
+             WHERE state IN ('queued', 'retrying', 'running') \
+             GROUP BY pipeline, state ORDER BY pipeline, state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(queue_stat_from_row).collect()
+    }
+
     async fn take_artifacts(&self, job_id: &str) -> StoreResult<Vec<ArtifactRecord>> {
         let rows = sqlx::query(&format!(
             "DELETE FROM artifacts WHERE job_id = ? RETURNING {ARTIFACT_COLUMNS}"

@@ -317,6 +317,44 @@ async fn users_and_api_keys(store: &dyn Store) {
         .is_some());
 }
 
+async fn workers_and_queue_stats(store: &dyn Store) {
+    let now = now_ms();
+    let worker = WorkerRecord {
+        id: "host-1-42".into(),
+        host: "host-1".into(),
+        pid: 42,
+        pipelines: pipelines(),
+        concurrency: 2,
+        version: "test".into(),
+        started_at: now,
+        last_seen_at: now,
+    };
+    store.announce_worker(&worker).await.unwrap();
+    store
+        .announce_worker(&WorkerRecord {
+            last_seen_at: now + 5,
+            ..worker.clone()
+        })
+        .await
+        .unwrap();
+    let seen = store.list_workers(now - 1000).await.unwrap();
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].last_seen_at, seen[0].concurrency), (now + 5, 2));
+    assert!(store.list_workers(now + 10).await.unwrap().is_empty());
+    store.forget_worker(&worker.id).await.unwrap();
+    assert!(store.list_workers(0).await.unwrap().is_empty());
+
+    let owner_id = owner(store, "q@example.com").await;
+    store.create_job(new_job(&owner_id, None)).await.unwrap();
+    let stats = store.queue_stats().await.unwrap();
+    let queued = stats
+        .iter()
+        .find(|s| s.pipeline == "sleep" && s.state == JobState::Queued)
+        .unwrap();
+    assert!(queued.count >= 1);
+    assert!(queued.oldest_created_at <= now_ms());
+}
+
 /// Every check, against one backend.
 async fn contract(store: &dyn Store) {
     store.ping().await.unwrap();
@@ -326,6 +364,7 @@ async fn contract(store: &dyn Store) {
     cancel_and_release(store).await;
     idempotency_keys_and_listing(store).await;
     users_and_api_keys(store).await;
+    workers_and_queue_stats(store).await;
 }
 
 /// A fresh database on the PostgreSQL server the tests use

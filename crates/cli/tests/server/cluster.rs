@@ -5,7 +5,35 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::harness::Server;
+use reqwest::StatusCode;
+
+use crate::harness::{expect, Server, BIN};
+
+/// Makes an admin account on the cluster's database with the CLI.
+fn create_admin(api: &Server, email: &str, database_url: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(BIN)
+        .args([
+            "user",
+            "create",
+            "--email",
+            email,
+            "--password-stdin",
+            "--admin",
+        ])
+        .args(["--database-url", database_url, "--data-dir"])
+        .arg(&api.data_dir)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"an operator password\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
 
 /// A database of its own on the local PostgreSQL server, dropped at the end.
 struct TestDatabase {
@@ -98,6 +126,26 @@ async fn api_and_worker_nodes_on_postgres_survive_a_killed_worker() {
     }
     let first_job = client.job(&ids[0]).await;
     assert_eq!(first_job["attempts"], 2);
+
+    // The admin sees the worker nodes (the killed one until its announcements
+    // lapse) and an empty queue.
+    let mut admin = api.client();
+    create_admin(&api, "ops@example.com", &database.url);
+    admin.login("ops@example.com", "an operator password").await;
+    let workers = expect(admin.get("/v1/admin/workers").await, StatusCode::OK).await;
+    let second = workers["workers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["concurrency"] == 2)
+        .unwrap_or_else(|| panic!("the second worker is missing: {workers}"));
+    assert!(second["pipelines"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("sleep")));
+    let queue = expect(admin.get("/v1/admin/queue").await, StatusCode::OK).await;
+    assert_eq!(queue["queue"], json!([]));
+    expect(client.get("/v1/admin/workers").await, StatusCode::FORBIDDEN).await;
     drop(api);
     database.drop().await;
 }

@@ -24,6 +24,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/jobs/{id}/links"),
     ("get", "/v1/links/{id}/{name}"),
     ("get", "/v1/pipelines"),
+    ("get", "/v1/admin/workers"),
+    ("get", "/v1/admin/queue"),
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),

@@ -84,3 +84,21 @@ impl FromRequestParts<AppState> for AuthUser {
         Ok(user.into())
     }
 }
+
+/// Proof that the caller is authenticated and has the admin role; anyone
+/// else gets 403.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminUser;
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        if user.is_admin() {
+            Ok(AdminUser)
+        } else {
+            Err(ApiError::forbidden("this route is for administrators"))
+        }
+    }
+}
