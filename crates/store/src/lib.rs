@@ -7,6 +7,7 @@ mod model;
 mod postgres;
 mod repository;
 mod rows;
+mod shared;
 mod sqlite;
 
 pub use error::StoreError;
