@@ -8,6 +8,7 @@ mod extract;
 mod metrics;
 mod openapi;
 mod routes;
+mod signing;
 mod state;
 mod views;
 
@@ -31,7 +32,8 @@ pub use routes::auth::{check_new_account, normalise_email};
 pub use state::{AppState, ServerConfig};
 
 use routes::{
-    admin, artifacts, auth as auth_routes, events, jobs, links, operations, pipelines, uploads,
+    admin, artifacts, auth as auth_routes, events, jobs, links, operations, pipelines, presign,
+    uploads,
 };
 
 /// The largest request body outside uploads: JSON and forms.
@@ -43,6 +45,7 @@ pub fn app(state: AppState) -> Router {
     // is small and capped by the default limit below.
     let streamed = OpenApiRouter::new()
         .routes(routes!(uploads::create_upload))
+        .routes(routes!(presign::put_content))
         .routes(routes!(jobs::create_job, jobs::list_jobs))
         .layer(DefaultBodyLimit::disable());
     let (router, api) = OpenApiRouter::with_openapi(openapi::base())
@@ -56,6 +59,8 @@ pub fn app(state: AppState) -> Router {
         ))
         .routes(routes!(auth_routes::revoke_api_key))
         .routes(routes!(uploads::get_upload))
+        .routes(routes!(presign::presign))
+        .routes(routes!(presign::complete))
         .routes(routes!(jobs::get_job, jobs::delete_job))
         .routes(routes!(jobs::cancel_job))
         .routes(routes!(events::job_events))

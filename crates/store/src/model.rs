@@ -248,3 +248,19 @@ pub struct QueueStat {
     /// When the oldest of these jobs was created.
     pub oldest_created_at: i64,
 }
+
+/// An upload a client sends straight to storage with a presigned URL.
+#[derive(Debug, Clone)]
+pub struct PresignedUpload {
+    pub id: String,
+    pub owner_id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub declared_size: i64,
+    pub blob_key: String,
+    pub expires_at: i64,
+    /// What arrived, once the client has sent it.
+    pub received_size: Option<i64>,
+    pub received_sha256: Option<String>,
+    pub created_at: i64,
+}

@@ -43,6 +43,13 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()>;
     async fn get_upload(&self, id: &str) -> StoreResult<Option<UploadRecord>>;
 
+    // Presigned uploads.
+    async fn insert_presigned_upload(&self, upload: &PresignedUpload) -> StoreResult<()>;
+    async fn get_presigned_upload(&self, id: &str) -> StoreResult<Option<PresignedUpload>>;
+    /// Records what arrived for a presigned upload.
+    async fn record_presigned_content(&self, id: &str, size: i64, sha256: &str) -> StoreResult<()>;
+    async fn delete_presigned_upload(&self, id: &str) -> StoreResult<()>;
+
     // Jobs.
     /// Inserts a queued job and its first event. With an idempotency key that the
     /// owner already used, returns the earlier job instead and `false`.

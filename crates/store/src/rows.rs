@@ -185,3 +185,21 @@ pub(crate) fn queue_stat_from_row(row: &impl StoredRow) -> StoreResult<QueueStat
         oldest_created_at: row.int("oldest")?,
     })
 }
+
+pub(crate) const PRESIGNED_COLUMNS: &str = "id, owner_id, filename, content_type, declared_size, \
+    blob_key, expires_at, received_size, received_sha256, created_at";
+
+pub(crate) fn presigned_from_row(row: &impl StoredRow) -> StoreResult<PresignedUpload> {
+    Ok(PresignedUpload {
+        id: row.text("id")?,
+        owner_id: row.text("owner_id")?,
+        filename: row.text("filename")?,
+        content_type: row.text("content_type")?,
+        declared_size: row.int("declared_size")?,
+        blob_key: row.text("blob_key")?,
+        expires_at: row.int("expires_at")?,
+        received_size: row.opt_int("received_size")?,
+        received_sha256: row.opt_text("received_sha256")?,
+        created_at: row.int("created_at")?,
+    })
+}

@@ -170,6 +170,60 @@ macro_rules! shared_store {
                 row.as_ref().map(upload_from_row).transpose()
             }
 
+            async fn insert_presigned_upload(&self, upload: &PresignedUpload) -> StoreResult<()> {
+                sqlx::query(&format!(
+                    "INSERT INTO presigned_uploads ({PRESIGNED_COLUMNS}) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8)"
+                ))
+                .bind(&upload.id)
+                .bind(&upload.owner_id)
+                .bind(&upload.filename)
+                .bind(&upload.content_type)
+                .bind(upload.declared_size)
+                .bind(&upload.blob_key)
+                .bind(upload.expires_at)
+                .bind(upload.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn get_presigned_upload(&self, id: &str) -> StoreResult<Option<PresignedUpload>> {
+                let row = sqlx::query(&format!(
+                    "SELECT {PRESIGNED_COLUMNS} FROM presigned_uploads WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(presigned_from_row).transpose()
+            }
+
+            async fn record_presigned_content(
+                &self,
+                id: &str,
+                size: i64,
+                sha256: &str,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE presigned_uploads SET received_size = $1, received_sha256 = $2 \
+                     WHERE id = $3",
+                )
+                .bind(size)
+                .bind(sha256)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_presigned_upload(&self, id: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM presigned_uploads WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn create_job(&self, job: NewJob) -> StoreResult<(JobRecord, bool)> {
                 let now = now_ms();
                 let id = Uuid::now_v7().to_string();

@@ -12,4 +12,5 @@ mod harness;
 mod jobs_api;
 mod links;
 mod openapi;
+mod presign;
 mod recovery;

@@ -6,10 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use base64::Engine as _;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
@@ -17,6 +14,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::routes::artifacts::{serve_archive, serve_artifact};
 use crate::routes::jobs::visible_job;
+use crate::signing;
 use crate::state::AppState;
 use crate::views::rfc3339;
 
@@ -82,7 +80,10 @@ pub async fn create_link(
         return Err(ApiError::not_found("artifact"));
     }
     let expires = chrono::Utc::now().timestamp() + ttl as i64;
-    let sig = sign(&state.link_key, &job.id, &request.artifact, expires);
+    let sig = signing::sign(
+        &state.link_key,
+        &link_message(&job.id, &request.artifact, expires),
+    );
     let path = format!(
         "/v1/links/{}/{}?expires={expires}&sig={sig}",
         job.id, request.artifact
@@ -109,7 +110,8 @@ pub async fn follow_link(
     Query(query): Query<LinkQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if !verify(&state.link_key, &id, &name, query.expires, &query.sig) {
+    let message = link_message(&id, &name, query.expires);
+    if !signing::verify(&state.link_key, &message, &query.sig) {
         return Err(ApiError::forbidden("this link is not valid"));
     }
     if query.expires < chrono::Utc::now().timestamp() {
@@ -129,7 +131,7 @@ pub async fn follow_link(
 
 /// The server's own address as clients reach it: the configured public URL,
 /// else the Host the request came to.
-fn public_base(state: &AppState, headers: &HeaderMap) -> String {
+pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.public_url {
         return url.trim_end_matches('/').to_owned();
     }
@@ -140,21 +142,7 @@ fn public_base(state: &AppState, headers: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-fn mac(key: &[u8], job_id: &str, name: &str, expires: i64) -> Hmac<Sha256> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
-    mac.update(format!("{job_id}\n{name}\n{expires}").as_bytes());
-    mac
-}
-
-fn sign(key: &[u8], job_id: &str, name: &str, expires: i64) -> String {
-    let tag = mac(key, job_id, name, expires).finalize().into_bytes();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag)
-}
-
-/// Checks the signature in constant time.
-fn verify(key: &[u8], job_id: &str, name: &str, expires: i64, sig: &str) -> bool {
-    let Ok(tag) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig) else {
-        return false;
-    };
-    mac(key, job_id, name, expires).verify_slice(&tag).is_ok()
+/// What a share link signs: its job, its artifact and its expiry.
+fn link_message(job_id: &str, name: &str, expires: i64) -> String {
+    format!("link\n{job_id}\n{name}\n{expires}")
 }

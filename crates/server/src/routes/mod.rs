@@ -8,4 +8,5 @@ pub mod jobs;
 pub mod links;
 pub mod operations;
 pub mod pipelines;
+pub mod presign;
 pub mod uploads;

@@ -52,16 +52,7 @@ pub async fn store_upload(
         .file_name()
         .map(sanitise_filename)
         .unwrap_or_else(|| "upload".to_owned());
-    let content_type = field
-        .content_type()
-        .map(str::to_owned)
-        .filter(|t| t != "application/octet-stream")
-        .unwrap_or_else(|| {
-            mime_guess::from_path(&filename)
-                .first_or_octet_stream()
-                .essence_str()
-                .to_owned()
-        });
+    let content_type = content_type_for(field.content_type(), &filename);
     let id = uuid::Uuid::now_v7().to_string();
     let blob_key = format!("uploads/{id}");
     let mut reader = StreamReader::new(field.map_err(std::io::Error::other));
@@ -95,8 +86,21 @@ pub async fn store_upload(
     Ok(upload)
 }
 
+/// The client's content type when it says something, else a guess from the name.
+pub fn content_type_for(declared: Option<&str>, filename: &str) -> String {
+    declared
+        .filter(|t| !t.is_empty() && *t != "application/octet-stream")
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            mime_guess::from_path(filename)
+                .first_or_octet_stream()
+                .essence_str()
+                .to_owned()
+        })
+}
+
 /// Keeps the last path component of a client's file name, within bounds.
-fn sanitise_filename(name: &str) -> String {
+pub fn sanitise_filename(name: &str) -> String {
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name).trim();
     let cleaned: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
     if cleaned.is_empty() {
