@@ -64,6 +64,9 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Removes the object; removing a missing object is not an error.
     async fn delete(&self, key: &str) -> Result<(), BlobError>;
 
+    /// Removes every object whose key starts with `prefix/`.
+    async fn delete_prefix(&self, prefix: &str) -> Result<(), BlobError>;
+
     /// A path on this machine where the object can be read as a file (ffmpeg
     /// wants one). Local storage answers its own file; remote storage copies
     /// the object into `scratch`.

@@ -125,6 +125,13 @@ impl BlobStore for LocalBlobs {
         }
     }
 
+    async fn delete_prefix(&self, prefix: &str) -> Result<(), BlobError> {
+        match tokio::fs::remove_dir_all(self.path_of(prefix)?).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
     async fn local_path(&self, key: &str, _scratch: &Path) -> Result<PathBuf, BlobError> {
         let path = self.path_of(key)?;
         if tokio::fs::try_exists(&path).await? {
@@ -171,6 +178,14 @@ mod tests {
         assert_eq!(blobs.size("a/b.txt").await.unwrap(), Some(11));
         blobs.delete("a/b.txt").await.unwrap();
         assert_eq!(blobs.size("a/b.txt").await.unwrap(), None);
+        blobs.put("p/1/x", &mut &b"1"[..], None).await.unwrap();
+        blobs.put("p/2/y", &mut &b"2"[..], None).await.unwrap();
+        blobs.put("q/z", &mut &b"3"[..], None).await.unwrap();
+        blobs.delete_prefix("p").await.unwrap();
+        assert_eq!(blobs.size("p/1/x").await.unwrap(), None);
+        assert_eq!(blobs.size("p/2/y").await.unwrap(), None);
+        assert_eq!(blobs.size("q/z").await.unwrap(), Some(1));
+        blobs.delete_prefix("nothing-here").await.unwrap();
     }
 
     #[tokio::test]

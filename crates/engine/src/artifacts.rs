@@ -69,6 +69,11 @@ impl ArtifactSink {
         self.record(name, key, meta).await
     }
 
+    /// Where all of a job's artifact blobs live.
+    pub(crate) fn job_prefix(job_id: &str) -> String {
+        format!("jobs/{job_id}")
+    }
+
     /// Each attempt writes under its own lease, so a stale worker's blobs never
     /// replace the current attempt's.
     fn blob_key(&self, name: &str) -> Result<String, PipelineError> {
@@ -77,7 +82,12 @@ impl ArtifactSink {
                 "invalid artifact name {name:?}"
             )));
         }
-        Ok(format!("jobs/{}/{}/{}", self.job_id, self.lease.0, name))
+        Ok(format!(
+            "{}/{}/{}",
+            Self::job_prefix(&self.job_id),
+            self.lease.0,
+            name
+        ))
     }
 
     async fn record(

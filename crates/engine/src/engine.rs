@@ -9,6 +9,7 @@ use kinoflow_store::{JobRecord, NewJob, Store, StoreError};
 use serde_json::Value;
 use tokio::sync::Notify;
 
+use crate::artifacts::ArtifactSink;
 use crate::config::EngineConfig;
 use crate::metrics::EngineMetrics;
 use crate::params::{validate_params, FieldError};
@@ -150,12 +151,14 @@ impl Engine {
         self.store.delete_job(job_id).await
     }
 
-    /// Removes a job's artifacts, records and blobs.
+    /// Removes a job's artifacts: their records, and every blob under the
+    /// job's prefix, so that what a killed attempt stored before it could
+    /// record it goes too.
     pub(crate) async fn remove_artifacts(&self, job_id: &str) -> Result<(), StoreError> {
-        for artifact in self.store.take_artifacts(job_id).await? {
-            if let Err(e) = self.blobs.delete(&artifact.blob_key).await {
-                tracing::warn!(job_id, key = %artifact.blob_key, error = %e, "could not delete artifact blob");
-            }
+        self.store.take_artifacts(job_id).await?;
+        let prefix = ArtifactSink::job_prefix(job_id);
+        if let Err(e) = self.blobs.delete_prefix(&prefix).await {
+            tracing::warn!(job_id, error = %e, "could not delete the job's artifact blobs");
         }
         Ok(())
     }

@@ -149,3 +149,101 @@ async fn api_and_worker_nodes_on_postgres_survive_a_killed_worker() {
     drop(api);
     database.drop().await;
 }
+
+/// How many `name` files lie anywhere under `dir`.
+fn count_files(dir: &std::path::Path, name: &str) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                count_files(&path, name)
+            } else {
+                usize::from(path.file_name().is_some_and(|n| n == name))
+            }
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn two_hundred_jobs_survive_workers_killed_at_random() {
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = dir.path().join("shared-blobs");
+    let shared = [
+        "--database-url",
+        database.url.as_str(),
+        "--storage-url",
+        blobs.to_str().unwrap(),
+        "--jwt-secret",
+        "a-shared-secret-for-every-node",
+        "--lease-ttl-s",
+        "2",
+        "--retry-base-s",
+        "0.2",
+        "--max-attempts",
+        "20",
+    ];
+    let with = |extra: &[&'static str]| [&shared[..], extra].concat();
+    let api = Server::start_in(&dir.path().join("api"), &with(&["--workers", "0"]));
+    let worker_dir = |n: usize| dir.path().join(format!("worker-{n}"));
+    let mut workers: Vec<Server> = (0..3)
+        .map(|n| Server::start_worker(&worker_dir(n), &with(&["--workers", "4"])))
+        .collect();
+    let client = api.user("zoe@example.com").await;
+
+    let mut ids = Vec::new();
+    for i in 0..200 {
+        let seconds = 1.0 + (i % 3) as f64;
+        let job = client
+            .submit(json!({"pipeline": "sleep", "params": {"seconds": seconds}}))
+            .await;
+        ids.push(job["id"].as_str().unwrap().to_owned());
+    }
+
+    // Every few seconds a random worker dies (SIGKILL) and a new one takes its place.
+    let mut rng = rand::thread_rng();
+    for _ in 0..6 {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let victim = rand::Rng::gen_range(&mut rng, 0..workers.len());
+        workers[victim].kill();
+        workers[victim] = Server::start_worker(&worker_dir(victim), &with(&["--workers", "4"]));
+    }
+
+    for id in &ids {
+        let job = client.wait_ended(id).await;
+        assert_eq!(job["state"], "succeeded", "{job:#}");
+        let artifacts = job["artifacts"].as_array().unwrap();
+        assert_eq!(artifacts.len(), 1, "{job:#}");
+    }
+    let admin = TestDatabase::admin(&database.url).await;
+    let twice: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT job_id FROM job_events \
+         WHERE kind = 'state' AND data LIKE '%\"state\":\"succeeded\"%' \
+         GROUP BY job_id HAVING COUNT(*) > 1) AS repeated",
+    )
+    .fetch_one(&admin.0)
+    .await
+    .unwrap();
+    assert_eq!(twice, 0, "some job reached succeeded twice");
+    let retried: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE attempts > 1")
+        .fetch_one(&admin.0)
+        .await
+        .unwrap();
+    assert!(retried > 0, "no worker was killed mid-job");
+    drop(admin);
+    // Every job's result is stored exactly once, killed attempts' leftovers included.
+    for id in &ids {
+        assert_eq!(
+            count_files(&blobs.join("jobs").join(id), "result.json"),
+            1,
+            "{id}"
+        );
+    }
+    drop(workers);
+    drop(api);
+    database.drop().await;
+}
