@@ -41,12 +41,9 @@ async fn a_presigned_upload_round_trip() {
         format!("{unsigned}&sig={flipped}{}", &sig[1..]),
         url.replace("expires=", "expires=1"),
     ] {
-        let response = anonymous
-            .put(&forged)
-            .body(video.clone())
-            .send()
-            .await
-            .unwrap();
+        // A small body: the server refuses before reading, and a client still
+        // sending megabytes could see the connection closed under it.
+        let response = anonymous.put(&forged).body("x").send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{forged}");
     }
     let too_much = [video.clone(), vec![0u8; 10]].concat();
