@@ -188,3 +188,28 @@ async fn a_damaged_video_is_processed_with_a_warning_or_refused_clearly() {
         ),
     }
 }
+
+#[tokio::test]
+async fn oversized_json_bodies_get_413() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--workers", "0"]);
+    let client = server.user("nina@example.com").await;
+    let body = json!({"pipeline": "sleep", "name": "x".repeat(1024 * 1024)}).to_string();
+    for path in ["/v1/jobs", "/v1/auth/register", "/v1/api-keys"] {
+        // Streamed without a length, so the server reads up to its limit
+        // before it answers, as it must for a client that sends no length.
+        let chunks: Vec<Result<Vec<u8>, std::io::Error>> = body
+            .as_bytes()
+            .chunks(64 * 1024)
+            .map(|chunk| Ok(chunk.to_vec()))
+            .collect();
+        let response = client
+            .request(reqwest::Method::POST, path)
+            .header("content-type", "application/json")
+            .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
+            .send()
+            .await
+            .unwrap();
+        expect(response, StatusCode::PAYLOAD_TOO_LARGE).await;
+    }
+}
