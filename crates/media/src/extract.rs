@@ -9,11 +9,7 @@ use tokio::process::ChildStdout;
 
 use crate::error::MediaError;
 use crate::images::{ImageFormat, ImageSplitter};
-use crate::process::Ffmpeg;
-
-/// ffmpeg is stopped when it produces nothing for this long (a file that
-/// makes the decoder spin, a stuck hardware decoder).
-pub const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+use crate::process::{running, unless_stalled, wait_for_exit, Ffmpeg};
 
 /// How far past the last wanted frame a run reads, seconds.
 const READ_PAST_S: f64 = 1.0;
@@ -212,27 +208,11 @@ impl ImageStream {
             }
             return Ok(None);
         }
-        let next = tokio::time::timeout(STALL_TIMEOUT, self.images.next_image()).await;
-        let next = next.map_err(|_| {
-            MediaError::Ffmpeg(format!(
-                "ffmpeg made no progress for {} s and was stopped",
-                STALL_TIMEOUT.as_secs()
-            ))
-        })?;
-        let Some(bytes) = next? else {
+        let Some(bytes) = unless_stalled(self.images.next_image()).await? else {
             self.remaining = 0;
-            return match self.ffmpeg.take() {
-                Some(ffmpeg) => ffmpeg.wait().await.map(|()| None),
-                None => Ok(None),
-            };
+            return wait_for_exit(&mut self.ffmpeg).await.map(|()| None);
         };
-        let ffmpeg = self
-            .ffmpeg
-            .as_mut()
-            .ok_or_else(|| MediaError::Ffmpeg("ffmpeg is gone".to_owned()))?;
-        let pts = ffmpeg.frame_times.recv().await.ok_or_else(|| {
-            MediaError::Ffmpeg("ffmpeg wrote an image without its timestamp".to_owned())
-        })?;
+        let pts = running(&mut self.ffmpeg)?.next_frame_time().await?;
         self.remaining -= 1;
         Ok(Some(ExtractedImage { pts, bytes }))
     }

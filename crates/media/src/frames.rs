@@ -7,9 +7,8 @@ use tokio::io::AsyncReadExt;
 use tokio::process::ChildStdout;
 
 use crate::error::MediaError;
-use crate::extract::STALL_TIMEOUT;
 use crate::probe::Probe;
-use crate::process::Ffmpeg;
+use crate::process::{running, unless_stalled, wait_for_exit, Ffmpeg};
 
 /// What to read.
 #[derive(Debug, Clone, Default)]
@@ -78,27 +77,11 @@ impl FrameReader {
     /// The next frame, or `None` at the end of the video.
     pub async fn next(&mut self) -> Result<Option<RgbFrame>, MediaError> {
         let mut data = vec![0u8; self.width as usize * self.height as usize * 3];
-        let filled = tokio::time::timeout(STALL_TIMEOUT, fill(&mut self.stdout, &mut data))
-            .await
-            .map_err(|_| {
-                MediaError::Ffmpeg(format!(
-                    "ffmpeg made no progress for {} s and was stopped",
-                    STALL_TIMEOUT.as_secs()
-                ))
-            })??;
+        let filled = unless_stalled(fill(&mut self.stdout, &mut data)).await?;
         if filled < data.len() {
-            return match self.ffmpeg.take() {
-                Some(ffmpeg) => ffmpeg.wait().await.map(|()| None),
-                None => Ok(None),
-            };
+            return wait_for_exit(&mut self.ffmpeg).await.map(|()| None);
         }
-        let ffmpeg = self
-            .ffmpeg
-            .as_mut()
-            .ok_or_else(|| MediaError::Ffmpeg("ffmpeg is gone".to_owned()))?;
-        let pts = ffmpeg.frame_times.recv().await.ok_or_else(|| {
-            MediaError::Ffmpeg("ffmpeg wrote a frame without its timestamp".to_owned())
-        })?;
+        let pts = running(&mut self.ffmpeg)?.next_frame_time().await?;
         Ok(Some(RgbFrame {
             pts,
             width: self.width,
@@ -109,7 +92,7 @@ impl FrameReader {
 }
 
 /// Reads until `data` is full or the stream ends; returns how much was read.
-async fn fill(stdout: &mut ChildStdout, data: &mut [u8]) -> std::io::Result<usize> {
+async fn fill(stdout: &mut ChildStdout, data: &mut [u8]) -> Result<usize, MediaError> {
     let mut filled = 0;
     while filled < data.len() {
         let n = stdout.read(&mut data[filled..]).await?;

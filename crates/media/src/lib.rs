@@ -20,3 +20,4 @@ pub use frames::{output_size, FrameReader, FrameReaderOptions, RgbFrame};
 pub use images::ImageFormat;
 pub use packets::{frame_times, FrameTime};
 pub use probe::{probe, AudioStream, Probe};
+pub use process::STALL_TIMEOUT;

@@ -64,6 +64,13 @@ impl Ffmpeg {
         })
     }
 
+    /// The presentation time of the next frame ffmpeg put out.
+    pub async fn next_frame_time(&mut self) -> Result<f64, MediaError> {
+        self.frame_times.recv().await.ok_or_else(|| {
+            MediaError::Ffmpeg("ffmpeg put out a frame without its timestamp".to_owned())
+        })
+    }
+
     /// Stops ffmpeg now (used once we have what we wanted).
     pub async fn kill(&mut self) {
         let _ = self.child.kill().await;
@@ -80,6 +87,39 @@ impl Ffmpeg {
             Err(MediaError::Ffmpeg(gist(&complaints)))
         }
     }
+}
+
+/// ffmpeg is stopped when it puts out nothing for this long (a file that
+/// makes the decoder spin, a stuck hardware decoder).
+pub const STALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Runs `output` (a read from ffmpeg) but gives up after [`STALL_TIMEOUT`].
+pub(crate) async fn unless_stalled<T>(
+    output: impl std::future::Future<Output = Result<T, MediaError>>,
+) -> Result<T, MediaError> {
+    tokio::time::timeout(STALL_TIMEOUT, output)
+        .await
+        .map_err(|_| {
+            MediaError::Ffmpeg(format!(
+                "ffmpeg made no progress for {} s and was stopped",
+                STALL_TIMEOUT.as_secs()
+            ))
+        })?
+}
+
+/// At the end of ffmpeg's output: waits for it to exit (once) and reports how.
+pub(crate) async fn wait_for_exit(ffmpeg: &mut Option<Ffmpeg>) -> Result<(), MediaError> {
+    match ffmpeg.take() {
+        Some(ffmpeg) => ffmpeg.wait().await,
+        None => Ok(()),
+    }
+}
+
+/// The running ffmpeg, or an error once it has been waited for.
+pub(crate) fn running(ffmpeg: &mut Option<Ffmpeg>) -> Result<&mut Ffmpeg, MediaError> {
+    ffmpeg
+        .as_mut()
+        .ok_or_else(|| MediaError::Ffmpeg("ffmpeg is gone".to_owned()))
 }
 
 async fn read_stderr(

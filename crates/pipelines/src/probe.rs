@@ -28,10 +28,7 @@ impl Pipeline for ProbePipeline {
     }
 
     async fn check_input(&self, input: &Path) -> Result<(), String> {
-        kinoflow_media::probe(input)
-            .await
-            .map(drop)
-            .map_err(|e| e.to_string())
+        crate::check_video(input).await
     }
 
     async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError> {
