@@ -127,12 +127,7 @@ async fn artifacts_download_by_range() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--workers", "1"]);
     let client = server.user("ranger@example.com").await;
-    let upload_id = client.upload(&fixture("vtest.avi")).await;
-    let job = client
-        .submit(json!({"pipeline": "probe", "upload_id": upload_id}))
-        .await;
-    let job_id = job["id"].as_str().unwrap();
-    client.wait_ended(job_id).await;
+    let job_id = &client.probed_job().await;
     let path = format!("/v1/jobs/{job_id}/artifacts/probe.json");
     let whole = client.get(&path).await.bytes().await.unwrap();
 

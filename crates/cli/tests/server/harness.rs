@@ -241,6 +241,17 @@ impl Client {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// Uploads `vtest.avi`, probes it, waits for the job to end; returns its id.
+    pub async fn probed_job(&self) -> String {
+        let upload_id = self.upload(&fixture("vtest.avi")).await;
+        let job = self
+            .submit(json!({"pipeline": "probe", "upload_id": upload_id}))
+            .await;
+        let id = job["id"].as_str().unwrap().to_owned();
+        self.wait_ended(&id).await;
+        id
+    }
+
     pub async fn job(&self, id: &str) -> Value {
         let response = self.get(&format!("/v1/jobs/{id}")).await;
         assert_eq!(response.status(), StatusCode::OK);

@@ -5,19 +5,14 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{expect, fixture, Server};
+use crate::harness::{expect, Server};
 
 #[tokio::test]
 async fn a_signed_link_downloads_until_it_expires() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--workers", "1"]);
     let client = server.user("tess@example.com").await;
-    let upload_id = client.upload(&fixture("vtest.avi")).await;
-    let job = client
-        .submit(json!({"pipeline": "probe", "upload_id": upload_id}))
-        .await;
-    let job_id = job["id"].as_str().unwrap();
-    client.wait_ended(job_id).await;
+    let job_id = &client.probed_job().await;
     let links = format!("/v1/jobs/{job_id}/links");
 
     let link = expect(
