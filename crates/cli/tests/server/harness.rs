@@ -298,3 +298,16 @@ pub async fn expect(response: Response, status: StatusCode) -> Value {
     assert_eq!(got, status, "body: {text}");
     serde_json::from_str(&text).unwrap_or(Value::Null)
 }
+
+/// The names of the fields an error answer complains about.
+pub fn field_names(body: &Value) -> Vec<String> {
+    body["error"]["fields"]
+        .as_array()
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|f| f["field"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -216,7 +216,13 @@ async fn decode_in_turn(
     collector: &mut Collector<'_>,
 ) -> Result<(), PipelineError> {
     for run in runs {
-        let mut images = extract_images(input, run, options, scratch).map_err(permanent)?;
+        let mut images = match extract_images(input, run, options, scratch) {
+            Ok(images) => images,
+            Err(e) => {
+                collector.run_failed(e)?;
+                continue;
+            }
+        };
         loop {
             match images.next().await {
                 Ok(Some(image)) => {
