@@ -1,16 +1,23 @@
 //! Object storage for kinoflow: uploaded inputs and job artifacts. Every write
 //! is streamed and records the object's size and sha256. [`BlobStore`] is the
-//! interface; [`LocalBlobs`] keeps objects in a directory (S3 comes next).
+//! interface; [`LocalBlobs`] keeps objects in a directory, [`S3Blobs`] in an
+//! S3-compatible bucket. [`open`] picks one from a storage URL.
 
+mod copy;
 mod local;
+mod s3;
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
+pub use copy::measure;
 pub use local::LocalBlobs;
+pub use s3::S3Blobs;
 
 /// A stream of an object's bytes.
 pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
@@ -30,8 +37,22 @@ pub enum BlobError {
     TooLarge { limit: u64 },
     #[error("invalid object key {0:?}")]
     InvalidKey(String),
+    /// The stream being stored failed (a client went away mid-upload).
+    #[error("the data being stored could not be read: {0}")]
+    Source(std::io::Error),
     #[error("storage error: {0}")]
     Io(#[from] std::io::Error),
+    #[error("object storage error: {0}")]
+    Remote(String),
+    #[error("invalid storage URL: {0}")]
+    InvalidUrl(String),
+}
+
+/// What a presigned URL lets its holder do with one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
 }
 
 /// A byte range to read, `start..end` (end exclusive).
@@ -74,6 +95,29 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Checks that the storage can be written to.
     async fn ping(&self) -> Result<(), BlobError>;
+
+    /// A URL through which anyone holding it may read (GET) or write (PUT)
+    /// the object until `expires_in` has passed, when the storage can sign
+    /// one itself. Local storage has none: kinoflow then signs its own.
+    async fn presigned_url(
+        &self,
+        _access: Access,
+        _key: &str,
+        _expires_in: Duration,
+    ) -> Result<Option<String>, BlobError> {
+        Ok(None)
+    }
+}
+
+/// Opens the storage a URL names: `s3://BUCKET?endpoint=URL&region=R` (keys
+/// from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`), or a directory, as a
+/// path or `file://PATH`.
+pub async fn open(url: &str) -> Result<Arc<dyn BlobStore>, BlobError> {
+    if url.starts_with("s3:") {
+        return Ok(Arc::new(S3Blobs::open_url(url)?));
+    }
+    let directory = url.strip_prefix("file://").unwrap_or(url);
+    Ok(Arc::new(LocalBlobs::open(directory).await?))
 }
 
 /// Keys are slash-separated names of letters, digits, `.`, `_` and `-`; no

@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use kinoflow_engine::blobs::{BlobStore, LocalBlobs};
+use kinoflow_engine::blobs::BlobStore;
 use kinoflow_engine::store::{PostgresStore, SqliteStore, Store};
 use kinoflow_engine::{Engine, EngineConfig};
 use kinoflow_server::ServerConfig;
@@ -45,14 +45,14 @@ async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 async fn open_blobs(url: &str) -> anyhow::Result<Arc<dyn BlobStore>> {
-    if url.starts_with("s3:") {
-        bail!("S3 storage is not supported by this build yet; use a directory");
-    }
-    let directory = url.strip_prefix("file://").unwrap_or(url);
-    let blobs = LocalBlobs::open(directory)
+    let blobs = kinoflow_engine::blobs::open(url)
         .await
-        .with_context(|| format!("could not open the storage directory {directory}"))?;
-    Ok(Arc::new(blobs))
+        .with_context(|| format!("could not open the storage {url}"))?;
+    blobs
+        .ping()
+        .await
+        .with_context(|| format!("the storage {url} cannot be written to"))?;
+    Ok(blobs)
 }
 
 /// The server's settings; the token secret comes from configuration or, when

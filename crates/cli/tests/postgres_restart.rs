@@ -1,6 +1,7 @@
-//! PostgreSQL restarted under a running API node and worker: the API answers
-//! 503 while the database is down, then everything resumes and nothing is
-//! lost. A test binary of its own, so no other test shares the outage.
+//! PostgreSQL restarted under a running cluster (an API node and two worker
+//! nodes on PostgreSQL and S3, jobs in flight): the API answers 503 while the
+//! database is down, then everything resumes and nothing is lost. A test
+//! binary of its own, so no other test shares the outage.
 
 // The server tests' harness; this binary uses only part of it.
 #[allow(dead_code)]
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use harness::{expect, Server};
+use harness::{expect, s3_storage_url, Server};
 
 /// The local cluster's version directories (`/etc/postgresql/<version>`).
 fn clusters() -> Vec<String> {
@@ -79,21 +80,30 @@ async fn the_api_answers_503_while_postgres_restarts_then_resumes() {
     let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
 
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(
-        dir.path(),
-        &[
-            "--workers",
-            "2",
-            "--database-url",
-            &url,
-            "--lease-ttl-s",
-            "3",
-        ],
-    );
+    let storage = s3_storage_url("pg-restart");
+    let shared = [
+        "--database-url",
+        url.as_str(),
+        "--storage-url",
+        storage.as_str(),
+        "--jwt-secret",
+        "a-shared-secret-for-every-node",
+        "--lease-ttl-s",
+        "3",
+    ];
+    let with = |extra: &[&'static str]| [&shared[..], extra].concat();
+    let server = Server::start_in(&dir.path().join("api"), &with(&["--workers", "0"]));
+    let _workers: Vec<Server> = (0..2)
+        .map(|n| {
+            Server::start_worker(
+                &dir.path().join(format!("w{n}")),
+                &with(&["--workers", "3"]),
+            )
+        })
+        .collect();
     let client = server.user("olive@example.com").await;
-    let before = client
-        .submit(json!({"pipeline": "sleep", "params": {"seconds": 4}}))
-        .await;
+    let mut ids = client.submit_sleeps(30).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
 
     let _restart = RestartOnDrop;
     pg_ctl("stop");
@@ -121,10 +131,22 @@ async fn the_api_answers_503_while_postgres_restarts_then_resumes() {
     let after = client
         .submit(json!({"pipeline": "sleep", "params": {"seconds": 0.5}}))
         .await;
-    for job in [&before, &after] {
-        let job = client.wait_ended(job["id"].as_str().unwrap()).await;
+    ids.push(after["id"].as_str().unwrap().to_owned());
+    for id in &ids {
+        let job = client.wait_ended(id).await;
         assert_eq!(job["state"], "succeeded", "{job:#}");
+        assert_eq!(job["artifacts"].as_array().unwrap().len(), 1, "{job:#}");
     }
+    let database = sqlx::PgPool::connect(&url).await.unwrap();
+    let succeeded: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM job_events \
+         WHERE kind = 'state' AND data LIKE '%\"state\":\"succeeded\"%'",
+    )
+    .fetch_one(&database)
+    .await
+    .unwrap();
+    assert_eq!(succeeded, ids.len() as i64, "a job reached succeeded twice");
+    database.close().await;
     drop(server);
     let admin = sqlx::PgPool::connect(admin_url).await.unwrap();
     sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

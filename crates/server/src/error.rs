@@ -139,8 +139,9 @@ impl From<BlobError> for ApiError {
         match error {
             BlobError::NotFound(_) | BlobError::InvalidKey(_) => Self::not_found("object"),
             BlobError::TooLarge { limit } => Self::too_large(limit),
-            BlobError::Io(e) => {
-                tracing::error!(error = %e, "storage error");
+            BlobError::Source(e) => Self::bad_request(format!("the upload was interrupted: {e}")),
+            BlobError::Io(_) | BlobError::Remote(_) | BlobError::InvalidUrl(_) => {
+                tracing::error!(error = %error, "storage error");
                 Self::unavailable("the storage is unavailable; try again shortly")
             }
         }

@@ -1,5 +1,6 @@
-//! An API node and worker nodes sharing PostgreSQL and one storage directory,
-//! as real processes; a worker killed mid-job loses nothing.
+//! An API node and worker nodes sharing PostgreSQL and storage (a directory,
+//! or a real S3 server), as real processes; a worker killed mid-job loses
+//! nothing.
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use serde_json::json;
 
 use reqwest::StatusCode;
 
-use crate::harness::{expect, Server, BIN};
+use crate::harness::{expect, s3_keys, s3_storage_url, Server, BIN};
 
 /// Makes an admin account on the cluster's database with the CLI.
 fn create_admin(api: &Server, email: &str, database_url: &str) {
@@ -150,34 +151,16 @@ async fn api_and_worker_nodes_on_postgres_survive_a_killed_worker() {
     database.drop().await;
 }
 
-/// How many `name` files lie anywhere under `dir`.
-fn count_files(dir: &std::path::Path, name: &str) -> usize {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return 0;
-    };
-    entries
-        .flatten()
-        .map(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                count_files(&path, name)
-            } else {
-                usize::from(path.file_name().is_some_and(|n| n == name))
-            }
-        })
-        .sum()
-}
-
 #[tokio::test]
-async fn two_hundred_jobs_survive_workers_killed_at_random() {
+async fn two_hundred_jobs_on_postgres_and_s3_survive_workers_killed_at_random() {
     let database = TestDatabase::create().await;
     let dir = tempfile::tempdir().unwrap();
-    let blobs = dir.path().join("shared-blobs");
+    let storage = s3_storage_url("faults");
     let shared = [
         "--database-url",
         database.url.as_str(),
         "--storage-url",
-        blobs.to_str().unwrap(),
+        storage.as_str(),
         "--jwt-secret",
         "a-shared-secret-for-every-node",
         "--lease-ttl-s",
@@ -195,14 +178,7 @@ async fn two_hundred_jobs_survive_workers_killed_at_random() {
         .collect();
     let client = api.user("zoe@example.com").await;
 
-    let mut ids = Vec::new();
-    for i in 0..200 {
-        let seconds = 1.0 + (i % 3) as f64;
-        let job = client
-            .submit(json!({"pipeline": "sleep", "params": {"seconds": seconds}}))
-            .await;
-        ids.push(job["id"].as_str().unwrap().to_owned());
-    }
+    let ids = client.submit_sleeps(200).await;
 
     // Every few seconds a random worker dies (SIGKILL) and a new one takes its place.
     let mut rng = rand::thread_rng();
@@ -236,12 +212,13 @@ async fn two_hundred_jobs_survive_workers_killed_at_random() {
     assert!(retried > 0, "no worker was killed mid-job");
     drop(admin);
     // Every job's result is stored exactly once, killed attempts' leftovers included.
+    let keys = s3_keys(&storage).await;
     for id in &ids {
-        assert_eq!(
-            count_files(&blobs.join("jobs").join(id), "result.json"),
-            1,
-            "{id}"
-        );
+        let results = keys
+            .iter()
+            .filter(|key| key.contains(&format!("/jobs/{id}/")) && key.ends_with("/result.json"))
+            .count();
+        assert_eq!(results, 1, "{id}");
     }
     drop(workers);
     drop(api);

@@ -19,6 +19,50 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Where the S3 tests keep their objects: the bucket of `scripts/seaweedfs`
+/// (or `KINOFLOW_TEST_S3_URL`), under a prefix of their own.
+pub fn s3_storage_url(test: &str) -> String {
+    static KEYS: std::sync::Once = std::sync::Once::new();
+    KEYS.call_once(|| {
+        // The keys `scripts/seaweedfs` gives its server; nodes inherit them.
+        if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() {
+            std::env::set_var("AWS_ACCESS_KEY_ID", "kinoflow-test");
+            std::env::set_var("AWS_SECRET_ACCESS_KEY", "kinoflow-test-secret");
+        }
+    });
+    let url = std::env::var("KINOFLOW_TEST_S3_URL")
+        .unwrap_or_else(|_| "s3://kinoflow-test?endpoint=http://127.0.0.1:8333".to_owned());
+    let (bucket, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
+    let prefix = format!("{test}-{}", uuid::Uuid::new_v4().simple());
+    format!("{bucket}/{prefix}?{query}")
+}
+
+/// Every key under `storage_url`'s prefix (a URL from [`s3_storage_url`]).
+pub async fn s3_keys(storage_url: &str) -> Vec<String> {
+    use futures::TryStreamExt;
+    use object_store::ObjectStore;
+    let parsed = url::Url::parse(storage_url).unwrap();
+    let endpoint = parsed
+        .query_pairs()
+        .find(|(name, _)| name == "endpoint")
+        .map(|(_, value)| value.into_owned())
+        .unwrap();
+    let bucket = object_store::aws::AmazonS3Builder::from_env()
+        .with_bucket_name(parsed.host_str().unwrap())
+        .with_endpoint(endpoint)
+        .with_allow_http(true)
+        .with_region("us-east-1")
+        .build()
+        .unwrap();
+    let prefix = object_store::path::Path::from(parsed.path().trim_matches('/'));
+    bucket
+        .list(Some(&prefix))
+        .map_ok(|meta| meta.location.to_string())
+        .try_collect()
+        .await
+        .unwrap()
+}
+
 /// A running `kinoflow serve`, killed when dropped.
 pub struct Server {
     child: Option<Child>,
@@ -239,6 +283,27 @@ impl Client {
         let text = response.text().await.unwrap();
         assert_eq!(status, StatusCode::ACCEPTED, "{text}");
         serde_json::from_str(&text).unwrap()
+    }
+
+    /// A signed link to a job's artifact (or `archive.zip`); returns its URL.
+    pub async fn link(&self, job_id: &str, artifact: &str, expires_in_s: u64) -> String {
+        let body = json!({"artifact": artifact, "expires_in_s": expires_in_s});
+        let path = format!("/v1/jobs/{job_id}/links");
+        let link = expect(self.post_json(&path, body).await, StatusCode::CREATED).await;
+        link["url"].as_str().unwrap().to_owned()
+    }
+
+    /// Submits `count` sleep jobs of 1, 2 and 3 s in turn; returns their ids.
+    pub async fn submit_sleeps(&self, count: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        for i in 0..count {
+            let seconds = 1.0 + (i % 3) as f64;
+            let job = self
+                .submit(json!({"pipeline": "sleep", "params": {"seconds": seconds}}))
+                .await;
+            ids.push(job["id"].as_str().unwrap().to_owned());
+        }
+        ids
     }
 
     /// Uploads `vtest.avi`, probes it, waits for the job to end; returns its id.

@@ -49,18 +49,9 @@ async fn a_signed_link_downloads_until_it_expires() {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{forged}");
     }
 
-    let archive = expect(
-        client
-            .post_json(
-                &links,
-                json!({"artifact": "archive.zip", "expires_in_s": 60}),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let archive = client.link(job_id, "archive.zip", 60).await;
     let bytes = anonymous
-        .get(archive["url"].as_str().unwrap())
+        .get(&archive)
         .send()
         .await
         .unwrap()
@@ -70,20 +61,10 @@ async fn a_signed_link_downloads_until_it_expires() {
     let zipped = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     assert_eq!(zipped.len(), 1);
 
-    let short = expect(
-        client
-            .post_json(&links, json!({"artifact": "probe.json", "expires_in_s": 1}))
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let short = client.link(job_id, "probe.json", 1).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let body = expect(
-        anonymous
-            .get(short["url"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap(),
+        anonymous.get(&short).send().await.unwrap(),
         StatusCode::FORBIDDEN,
     )
     .await;

@@ -1,9 +1,26 @@
-//! Presigned uploads on local storage: announce, PUT to the signed URL, complete.
+//! Presigned uploads, on local storage and on S3: announce, PUT to the signed
+//! URL, complete. On S3 the signed links to artifacts redirect to storage.
+
+use std::time::Duration;
 
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
-use crate::harness::{expect, fixture, Server};
+use crate::harness::{expect, fixture, s3_storage_url, Client, Server};
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+async fn presign(client: &Client, filename: &str, size: usize) -> Value {
+    let body = json!({"filename": filename, "size": size, "content_type": "video/x-msvideo"});
+    expect(
+        client.post_json("/v1/uploads/presign", body).await,
+        StatusCode::CREATED,
+    )
+    .await
+}
 
 #[tokio::test]
 async fn a_presigned_upload_round_trip() {
@@ -11,21 +28,9 @@ async fn a_presigned_upload_round_trip() {
     let server = Server::start(dir.path(), &["--workers", "1"]);
     let client = server.user("vic@example.com").await;
     let video = std::fs::read(fixture("vtest.avi")).unwrap();
-    let sha256 = {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(&video))
-    };
+    let sha256 = sha256_hex(&video);
 
-    let presigned = expect(
-        client
-            .post_json(
-                "/v1/uploads/presign",
-                json!({"filename": "vtest.avi", "size": video.len(), "content_type": "video/x-msvideo"}),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let presigned = presign(&client, "vtest.avi", video.len()).await;
     assert_eq!(presigned["method"], "PUT");
     let id = presigned["upload_id"].as_str().unwrap();
     let url = presigned["url"].as_str().unwrap();
@@ -76,16 +81,7 @@ async fn a_presigned_upload_round_trip() {
     assert_eq!(job["state"], "succeeded", "{job:#}");
 
     // A file shorter than announced is refused at completion.
-    let short = expect(
-        client
-            .post_json(
-                "/v1/uploads/presign",
-                json!({"filename": "x.avi", "size": 100}),
-            )
-            .await,
-        StatusCode::CREATED,
-    )
-    .await;
+    let short = presign(&client, "x.avi", 100).await;
     let response = anonymous
         .put(short["url"].as_str().unwrap())
         .body(vec![1u8; 60])
@@ -106,4 +102,76 @@ async fn a_presigned_upload_round_trip() {
         .as_str()
         .unwrap()
         .contains("60 bytes arrived"));
+}
+
+#[tokio::test]
+async fn on_s3_uploads_and_links_go_straight_to_storage() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = s3_storage_url("presign");
+    let server = Server::start(dir.path(), &["--workers", "1", "--storage-url", &storage]);
+    let client = server.user("uma@example.com").await;
+    let video = std::fs::read(fixture("vtest.avi")).unwrap();
+
+    let presigned = presign(&client, "vtest.avi", video.len()).await;
+    let url = presigned["url"].as_str().unwrap();
+    assert!(url.contains("X-Amz-Signature="), "{url}");
+    assert!(!url.starts_with(&server.base), "{url}");
+    let anonymous = reqwest::Client::new();
+    let (unsigned, sig) = url.split_once("X-Amz-Signature=").unwrap();
+    let flipped = if sig.starts_with('a') { "b" } else { "a" };
+    for forged in [
+        format!("{unsigned}X-Amz-Signature={flipped}{}", &sig[1..]),
+        url.replace("/uploads/", "/uploads/x"),
+    ] {
+        let response = anonymous.put(&forged).body("x").send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{forged}");
+    }
+    let sent = anonymous.put(url).body(video.clone()).send().await.unwrap();
+    assert!(sent.status().is_success(), "{}", sent.status());
+
+    let id = presigned["upload_id"].as_str().unwrap();
+    let complete = format!("/v1/uploads/{id}/complete");
+    let wrong = client.post_json(&complete, json!({"sha256": "00"})).await;
+    expect(wrong, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let upload = expect(
+        client
+            .post_json(&complete, json!({"sha256": sha256_hex(&video)}))
+            .await,
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(upload["size"], video.len());
+
+    let job = client
+        .submit(json!({"pipeline": "probe", "upload_id": id}))
+        .await;
+    let job_id = job["id"].as_str().unwrap();
+    let job = client.wait_ended(job_id).await;
+    assert_eq!(job["state"], "succeeded", "{job:#}");
+
+    // A link to one artifact redirects to a short-lived storage URL.
+    let link = client.link(job_id, "probe.json", 2).await;
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let first = no_redirects.get(&link).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::TEMPORARY_REDIRECT);
+    let shared = anonymous.get(&link).send().await.unwrap();
+    assert_eq!(shared.status(), StatusCode::OK);
+    let own = client
+        .get(&format!("/v1/jobs/{job_id}/artifacts/probe.json"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(shared.bytes().await.unwrap(), own);
+    let archive = client.link(job_id, "archive.zip", 60).await;
+    let zip = anonymous.get(&archive).send().await.unwrap();
+    assert_eq!(zip.status(), StatusCode::OK);
+    assert!(zip.bytes().await.unwrap().starts_with(b"PK"));
+
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let expired = anonymous.get(&link).send().await.unwrap();
+    assert_eq!(expired.status(), StatusCode::FORBIDDEN);
 }

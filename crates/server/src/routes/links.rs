@@ -1,11 +1,14 @@
 //! Signed links: a URL that downloads one artifact (or the whole ZIP) without
 //! a token until it expires. The URL carries its expiry and an HMAC over the
-//! job, the artifact and the expiry, so changing any of them breaks it.
+//! job, the artifact and the expiry, so changing any of them breaks it. When
+//! the storage signs URLs itself (S3), a link to one artifact redirects to a
+//! short-lived storage URL, so the bytes do not pass through the API node.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use kinoflow_engine::blobs::Access;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -22,6 +25,8 @@ use crate::views::rfc3339;
 const ARCHIVE: &str = "archive.zip";
 const DEFAULT_TTL_S: u64 = 24 * 3600;
 const MAX_TTL_S: u64 = 30 * 24 * 3600;
+/// The longest a storage URL behind a link lives: it is followed at once.
+const STORAGE_URL_TTL_S: i64 = 900;
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateLink {
@@ -103,6 +108,7 @@ pub async fn create_link(
            ("name" = String, Path, description = "Artifact name, or archive.zip"),
            LinkQuery),
     responses((status = 200, description = "The artifact", content_type = "application/octet-stream", body = Vec<u8>),
+              (status = 307, description = "To the artifact in object storage, for a short while"),
               (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn follow_link(
     State(state): State<AppState>,
@@ -114,7 +120,8 @@ pub async fn follow_link(
     if !signing::verify(&state.link_key, &message, &query.sig) {
         return Err(ApiError::forbidden("this link is not valid"));
     }
-    if query.expires < chrono::Utc::now().timestamp() {
+    let remaining_s = query.expires - chrono::Utc::now().timestamp();
+    if remaining_s < 0 {
         return Err(ApiError::forbidden("this link has expired"));
     }
     if name == ARCHIVE {
@@ -126,6 +133,16 @@ pub async fn follow_link(
         .get_artifact(&id, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("artifact"))?;
+    let storage_ttl =
+        std::time::Duration::from_secs(remaining_s.clamp(1, STORAGE_URL_TTL_S) as u64);
+    if let Some(url) = state
+        .engine
+        .blobs
+        .presigned_url(Access::Read, &artifact.blob_key, storage_ttl)
+        .await?
+    {
+        return Ok(Redirect::temporary(&url).into_response());
+    }
     serve_artifact(&state, &artifact, headers.get(header::RANGE)).await
 }
 

@@ -1,13 +1,14 @@
 //! Presigned uploads: the client asks for a URL, PUTs the file straight to
 //! it, then completes the upload, which checks that what arrived is what was
-//! announced. With local storage the URL points at kinoflow itself and is
-//! signed (HMAC) with an expiry.
+//! announced. On S3 the URL is the storage's own presigned PUT; with local
+//! storage it points at kinoflow itself and is signed (HMAC) with an expiry.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use futures::TryStreamExt;
+use kinoflow_engine::blobs::{self, Access};
 use kinoflow_engine::store::{now_ms, PresignedUpload, UploadRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -85,12 +86,22 @@ pub async fn presign(
     let filename = sanitise_filename(&request.filename);
     let content_type = content_type_for(request.content_type.as_deref(), &filename);
     let id = uuid::Uuid::now_v7().to_string();
+    let blob_key = format!("uploads/{id}");
     let expires = now_ms() / 1000 + PRESIGN_TTL_S;
+    let storage_url = state
+        .engine
+        .blobs
+        .presigned_url(
+            Access::Write,
+            &blob_key,
+            std::time::Duration::from_secs(PRESIGN_TTL_S as u64),
+        )
+        .await?;
     state
         .engine
         .store
         .insert_presigned_upload(&PresignedUpload {
-            blob_key: format!("uploads/{id}"),
+            blob_key,
             id: id.clone(),
             owner_id: user.id,
             filename,
@@ -102,11 +113,13 @@ pub async fn presign(
             created_at: now_ms(),
         })
         .await?;
-    let sig = signing::sign(&state.link_key, &put_message(&id, expires));
-    let url = format!(
-        "{}/v1/uploads/{id}/content?expires={expires}&sig={sig}",
-        public_base(&state, &headers)
-    );
+    let url = storage_url.unwrap_or_else(|| {
+        let sig = signing::sign(&state.link_key, &put_message(&id, expires));
+        format!(
+            "{}/v1/uploads/{id}/content?expires={expires}&sig={sig}",
+            public_base(&state, &headers)
+        )
+    });
     Ok((
         StatusCode::CREATED,
         Json(PresignedView {
@@ -191,8 +204,14 @@ pub async fn complete(
         .await?
         .filter(|p| p.owner_id == user.id)
         .ok_or_else(|| ApiError::not_found("upload"))?;
-    let (Some(size), Some(sha256)) = (pending.received_size, pending.received_sha256.clone())
-    else {
+    let received = match (pending.received_size, pending.received_sha256.clone()) {
+        (Some(size), Some(sha256)) => Some((size, sha256)),
+        // Sent straight to object storage: measure what is there.
+        _ => blobs::measure(state.engine.blobs.as_ref(), &pending.blob_key)
+            .await?
+            .map(|meta| (meta.size as i64, meta.sha256)),
+    };
+    let Some((size, sha256)) = received else {
         return Err(ApiError::unprocessable(
             "nothing has been sent to the upload URL yet",
         ));

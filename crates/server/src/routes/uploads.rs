@@ -5,7 +5,6 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use futures::TryStreamExt;
-use kinoflow_engine::blobs::BlobError;
 use kinoflow_engine::store::{now_ms, UploadRecord};
 use tokio_util::io::StreamReader;
 use utoipa::ToSchema;
@@ -60,14 +59,7 @@ pub async fn store_upload(
         .engine
         .blobs
         .put(&blob_key, &mut reader, Some(state.max_upload_bytes))
-        .await
-        .map_err(|e| match e {
-            // A broken multipart stream surfaces as an I/O error of the reader.
-            BlobError::Io(io) if io.kind() == std::io::ErrorKind::Other => {
-                ApiError::bad_request(format!("the upload was interrupted: {io}"))
-            }
-            other => other.into(),
-        })?;
+        .await?;
     if meta.size == 0 {
         state.engine.blobs.delete(&blob_key).await?;
         return Err(ApiError::unprocessable("the uploaded file is empty"));

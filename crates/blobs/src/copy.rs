@@ -1,0 +1,50 @@
+//! The one streamed copy every backend writes through: it hashes as it goes
+//! and stops past a size limit.
+
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::{BlobError, BlobMeta, BlobStore};
+
+/// Copies `reader` into `writer`, counting and hashing, and flushes it. A
+/// failing reader gives [`BlobError::Source`], a failing writer
+/// [`BlobError::Io`], so callers can tell a broken upload from broken storage.
+pub(crate) async fn copy_hashed(
+    reader: &mut (dyn AsyncRead + Send + Unpin),
+    writer: &mut (dyn AsyncWrite + Send + Unpin),
+    limit: Option<u64>,
+) -> Result<BlobMeta, BlobError> {
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut buffer = vec![0u8; 256 * 1024];
+    loop {
+        let n = reader.read(&mut buffer).await.map_err(BlobError::Source)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        if let Some(limit) = limit.filter(|limit| size > *limit) {
+            return Err(BlobError::TooLarge { limit });
+        }
+        hasher.update(&buffer[..n]);
+        writer.write_all(&buffer[..n]).await?;
+    }
+    writer.flush().await?;
+    Ok(BlobMeta {
+        size,
+        sha256: hex::encode(hasher.finalize()),
+    })
+}
+
+/// The size and sha256 of an object already stored (one that a client put
+/// straight into storage), or `None` when there is no such object.
+pub async fn measure(blobs: &dyn BlobStore, key: &str) -> Result<Option<BlobMeta>, BlobError> {
+    let mut reader = match blobs.get(key, None).await {
+        Ok(reader) => reader,
+        Err(BlobError::NotFound(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    copy_hashed(&mut reader, &mut tokio::io::sink(), None)
+        .await
+        .map(Some)
+}
