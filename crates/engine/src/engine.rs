@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use crate::artifacts::ArtifactSink;
 use crate::config::EngineConfig;
 use crate::metrics::EngineMetrics;
-use crate::params::{validate_params, FieldError};
+use crate::params::FieldError;
 use crate::pipeline::InputKind;
 use crate::registry::PipelineRegistry;
 use crate::stop::{JobStop, StopReason};
@@ -44,6 +44,12 @@ pub enum SubmitError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Blob(#[from] BlobError),
+    /// One of several jobs submitted together was refused (none was queued).
+    #[error("job {index}: {source}")]
+    Item {
+        index: usize,
+        source: Box<SubmitError>,
+    },
 }
 
 /// The shared core every front end and worker uses.
@@ -81,6 +87,40 @@ impl Engine {
     /// Validates and queues a job. Returns the job and whether it is new
     /// (false when the idempotency key named an earlier one).
     pub async fn submit(&self, submission: Submission) -> Result<(JobRecord, bool), SubmitError> {
+        let job = self.prepare(submission).await?;
+        let (job, created) = self.store.create_job(job).await?;
+        if created {
+            self.wake.notify_one();
+        }
+        Ok((job, created))
+    }
+
+    /// Validates and queues several jobs in one transaction: all of them, or
+    /// none when one is refused ([`SubmitError::Item`] says which).
+    pub async fn submit_many(
+        &self,
+        submissions: Vec<Submission>,
+    ) -> Result<Vec<JobRecord>, SubmitError> {
+        let mut jobs = Vec::with_capacity(submissions.len());
+        for (index, submission) in submissions.into_iter().enumerate() {
+            let job = self
+                .prepare(submission)
+                .await
+                .map_err(|source| SubmitError::Item {
+                    index,
+                    source: Box::new(source),
+                })?;
+            jobs.push(job);
+        }
+        let records = self.store.create_jobs(jobs).await?;
+        self.wake.notify_waiters();
+        self.wake.notify_one();
+        Ok(records)
+    }
+
+    /// Checks a submission (pipeline, parameters, input) and turns it into
+    /// the job to insert.
+    async fn prepare(&self, submission: Submission) -> Result<NewJob, SubmitError> {
         let pipeline = self.pipelines.get(&submission.pipeline).ok_or_else(|| {
             SubmitError::UnknownPipeline {
                 name: submission.pipeline.clone(),
@@ -91,7 +131,11 @@ impl Engine {
             Value::Null => Value::Object(Default::default()),
             params => params,
         };
-        let mut field_errors = validate_params(&pipeline.params_schema(), &params);
+        let mut field_errors = self
+            .pipelines
+            .params_checker(pipeline.name())
+            .map(|checker| checker.check(&params))
+            .unwrap_or_default();
         if field_errors.is_empty() {
             field_errors = pipeline.check_params(&params);
         }
@@ -115,21 +159,14 @@ impl Engine {
             let _ = tokio::fs::remove_dir_all(&scratch).await;
             checked.map_err(SubmitError::InputRejected)?;
         }
-        let (job, created) = self
-            .store
-            .create_job(NewJob {
-                owner_id: submission.owner_id,
-                pipeline: submission.pipeline,
-                upload_id: submission.upload_id,
-                params,
-                max_attempts: self.config.max_attempts,
-                idempotency_key: submission.idempotency_key,
-            })
-            .await?;
-        if created {
-            self.wake.notify_one();
-        }
-        Ok((job, created))
+        Ok(NewJob {
+            owner_id: submission.owner_id,
+            pipeline: submission.pipeline,
+            upload_id: submission.upload_id,
+            params,
+            max_attempts: self.config.max_attempts,
+            idempotency_key: submission.idempotency_key,
+        })
     }
 
     /// Cancels a waiting job at once; a running one stops at its next heartbeat.

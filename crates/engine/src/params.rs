@@ -20,12 +20,29 @@ impl FieldError {
     }
 }
 
-/// Validates `params` against `schema`; an empty list means they are fine.
-pub fn validate_params(schema: &Value, params: &Value) -> Vec<FieldError> {
-    let validator = match jsonschema::validator_for(schema) {
-        Ok(validator) => validator,
-        Err(e) => return vec![FieldError::new("params", format!("schema error: {e}"))],
-    };
+/// A pipeline's parameter schema, compiled once when the pipeline is
+/// registered (compiling it costs more than a whole submission otherwise).
+pub struct ParamsChecker {
+    validator: Result<jsonschema::Validator, String>,
+}
+
+impl ParamsChecker {
+    pub fn new(schema: &Value) -> Self {
+        Self {
+            validator: jsonschema::validator_for(schema).map_err(|e| e.to_string()),
+        }
+    }
+
+    /// Checks `params`; an empty list means they are fine.
+    pub fn check(&self, params: &Value) -> Vec<FieldError> {
+        match &self.validator {
+            Ok(validator) => field_errors(validator, params),
+            Err(e) => vec![FieldError::new("params", format!("schema error: {e}"))],
+        }
+    }
+}
+
+fn field_errors(validator: &jsonschema::Validator, params: &Value) -> Vec<FieldError> {
     validator
         .iter_errors(params)
         .map(|error| {
@@ -56,11 +73,12 @@ mod tests {
             },
             "additionalProperties": false
         });
-        let errors = validate_params(&schema, &json!({"seconds": -1, "name": 3}));
+        let checker = ParamsChecker::new(&schema);
+        let errors = checker.check(&json!({"seconds": -1, "name": 3}));
         let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields.len(), 2, "{errors:?}");
         assert!(fields.contains(&"params.seconds"));
         assert!(fields.contains(&"params.name"));
-        assert!(validate_params(&schema, &json!({"seconds": 2})).is_empty());
+        assert!(checker.check(&json!({"seconds": 2})).is_empty());
     }
 }

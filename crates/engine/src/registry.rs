@@ -3,12 +3,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::params::ParamsChecker;
 use crate::pipeline::Pipeline;
 
 /// Name → pipeline. Workers claim only jobs of the pipelines they have.
 #[derive(Clone, Default)]
 pub struct PipelineRegistry {
     pipelines: BTreeMap<String, Arc<dyn Pipeline>>,
+    checkers: BTreeMap<String, Arc<ParamsChecker>>,
 }
 
 impl PipelineRegistry {
@@ -17,8 +19,15 @@ impl PipelineRegistry {
     }
 
     pub fn register(&mut self, pipeline: impl Pipeline) {
-        self.pipelines
-            .insert(pipeline.name().to_owned(), Arc::new(pipeline));
+        let name = pipeline.name().to_owned();
+        let checker = ParamsChecker::new(&pipeline.params_schema());
+        self.checkers.insert(name.clone(), Arc::new(checker));
+        self.pipelines.insert(name, Arc::new(pipeline));
+    }
+
+    /// The compiled parameter schema of the pipeline `name`.
+    pub fn params_checker(&self, name: &str) -> Option<Arc<ParamsChecker>> {
+        self.checkers.get(name).cloned()
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<dyn Pipeline>> {

@@ -121,14 +121,14 @@ impl Worker {
             .running_jobs()
             .insert(job.id.clone(), stop.clone());
         let progress = ProgressReporter::default();
-        let run_over = CancellationToken::new();
+        let (run_over, run_end) = tokio::sync::oneshot::channel();
         let heartbeat = tokio::spawn(heartbeat(
             self.engine.clone(),
             job.id.clone(),
             lease.clone(),
             progress.clone(),
             stop.clone(),
-            run_over.clone(),
+            run_end,
         ));
         let scratch = self
             .engine
@@ -143,7 +143,13 @@ impl Worker {
         // Read before the last beat: a cancel that arrives after the run ended
         // does not undo its result.
         let stop_reason = stop.reason();
-        run_over.cancel();
+        // A success records progress 1 with its outcome; anything else keeps
+        // the last progress the run reported.
+        let _ = run_over.send(if result.is_ok() && stop_reason.is_none() {
+            RunEnd::Succeeded
+        } else {
+            RunEnd::Other
+        });
         let _ = heartbeat.await;
         self.engine.running_jobs().remove(&job.id);
         let _ = tokio::fs::remove_dir_all(&scratch).await;
@@ -303,16 +309,23 @@ fn outcome_name(outcome: &Outcome) -> &'static str {
     }
 }
 
+/// How a run ended, as far as its heartbeat needs to know.
+enum RunEnd {
+    Succeeded,
+    Other,
+}
+
 /// Renews the lease, persists progress when it changed (at most once per
 /// `progress_interval`), and turns a cancel request or a lost lease into a
-/// stop. When the run is over it writes the last progress and returns.
+/// stop. When the run is over it writes the last progress (unless the run
+/// succeeded: its outcome sets progress to 1) and returns.
 async fn heartbeat(
     engine: Engine,
     job_id: String,
     lease: LeaseToken,
     progress: ProgressReporter,
     stop: JobStop,
-    run_over: CancellationToken,
+    mut run_end: tokio::sync::oneshot::Receiver<RunEnd>,
 ) {
     // Beat at least once a second so a cancel from another process arrives
     // quickly, and never less often than a third of the lease.
@@ -326,7 +339,10 @@ async fn heartbeat(
     loop {
         let last = tokio::select! {
             _ = ticks.tick() => false,
-            _ = run_over.cancelled() => true,
+            end = &mut run_end => match end {
+                Ok(RunEnd::Succeeded) => return,
+                Ok(RunEnd::Other) | Err(_) => true,
+            },
         };
         let snapshot = progress.snapshot();
         let changed = snapshot.version != persisted_version;

@@ -165,6 +165,19 @@ impl From<SubmitError> for ApiError {
             | SubmitError::InputRejected(_) => Self::unprocessable(error.to_string()),
             SubmitError::Store(e) => e.into(),
             SubmitError::Blob(e) => e.into(),
+            SubmitError::Item { index, source } => {
+                let inner = Self::from(*source);
+                let place = format!("jobs[{index}]");
+                Self {
+                    message: format!("{place}: {}", inner.message),
+                    fields: inner
+                        .fields
+                        .into_iter()
+                        .map(|f| FieldError::new(format!("{place}.{}", f.field), f.message))
+                        .collect(),
+                    ..inner
+                }
+            }
         }
     }
 }

@@ -47,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(uploads::create_upload))
         .routes(routes!(presign::put_content))
         .routes(routes!(jobs::create_job, jobs::list_jobs))
+        .routes(routes!(jobs::create_jobs))
         .layer(DefaultBodyLimit::disable());
     let (router, api) = OpenApiRouter::with_openapi(openapi::base())
         .merge(streamed)

@@ -24,6 +24,8 @@ stored_row!(PgRow);
 const PIPELINE_IN_JSON_7: &str = "(SELECT json_array_elements_text($7::json))";
 /// Workers skip the rows other workers are claiming instead of waiting for them.
 const CLAIM_LOCK: &str = "FOR UPDATE SKIP LOCKED";
+/// PostgreSQL's planner finds the queue index by itself.
+const QUEUE_INDEX: &str = "";
 
 /// The channel on which a queued job is announced.
 const NEW_JOBS_CHANNEL: &str = "kinoflow_new_jobs";

@@ -54,6 +54,9 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts a queued job and its first event. With an idempotency key that the
     /// owner already used, returns the earlier job instead and `false`.
     async fn create_job(&self, job: NewJob) -> StoreResult<(JobRecord, bool)>;
+    /// Inserts many queued jobs in one transaction: all of them or none.
+    /// They take no idempotency keys.
+    async fn create_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<Vec<JobRecord>>;
     async fn get_job(&self, id: &str) -> StoreResult<Option<JobRecord>>;
     /// Newest first.
     async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Vec<JobRecord>>;

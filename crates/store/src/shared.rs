@@ -1,6 +1,7 @@
 //! The SQL both backends share, written once. Placeholders are `$N`, which
 //! SQLite accepts as well as PostgreSQL; the few dialect differences are
-//! constants each backend module defines (`PIPELINE_IN_JSON_7`, `CLAIM_LOCK`)
+//! constants each backend module defines (`PIPELINE_IN_JSON_7`, `CLAIM_LOCK`,
+//! `QUEUE_INDEX`)
 //! along with `announce_new_job`.
 
 /// Implements [`crate::Store`] for a backend type whose `pool` field is a
@@ -21,6 +22,39 @@ macro_rules! shared_store {
                 .execute(&mut **tx)
                 .await?;
             Ok(())
+        }
+
+        /// Inserts a queued job and its first event; `None` when the owner
+        /// already used the job's idempotency key.
+        async fn insert_queued_job(
+            tx: &mut sqlx::Transaction<'_, $db>,
+            job: &NewJob,
+        ) -> StoreResult<Option<JobRecord>> {
+            let now = now_ms();
+            let inserted = sqlx::query(&format!(
+                "INSERT INTO jobs (id, owner_id, pipeline, upload_id, params, state, max_attempts, \
+                 run_after, idempotency_key, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10) \
+                 ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}"
+            ))
+            .bind(Uuid::now_v7().to_string())
+            .bind(&job.owner_id)
+            .bind(&job.pipeline)
+            .bind(&job.upload_id)
+            .bind(job.params.to_string())
+            .bind(job.max_attempts)
+            .bind(now)
+            .bind(&job.idempotency_key)
+            .bind(now)
+            .bind(now)
+            .fetch_optional(&mut **tx)
+            .await?;
+            let Some(row) = inserted else {
+                return Ok(None);
+            };
+            let record = job_from_row(&row)?;
+            insert_event(tx, &record.id, "state", &state_event(&record)).await?;
+            Ok(Some(record))
         }
 
         #[async_trait::async_trait]
@@ -225,32 +259,10 @@ macro_rules! shared_store {
             }
 
             async fn create_job(&self, job: NewJob) -> StoreResult<(JobRecord, bool)> {
-                let now = now_ms();
-                let id = Uuid::now_v7().to_string();
                 let mut tx = self.pool.begin().await?;
                 // Insert first (taking the write lock at once) and let the unique
                 // (owner, idempotency key) constraint tell us about an earlier job.
-                let inserted = sqlx::query(&format!(
-                    "INSERT INTO jobs (id, owner_id, pipeline, upload_id, params, state, max_attempts, \
-                     run_after, idempotency_key, created_at, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10) \
-                     ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}"
-                ))
-                .bind(&id)
-                .bind(&job.owner_id)
-                .bind(&job.pipeline)
-                .bind(&job.upload_id)
-                .bind(job.params.to_string())
-                .bind(job.max_attempts)
-                .bind(now)
-                .bind(&job.idempotency_key)
-                .bind(now)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(row) = inserted {
-                    let record = job_from_row(&row)?;
-                    insert_event(&mut tx, &record.id, "state", &state_event(&record)).await?;
+                if let Some(record) = insert_queued_job(&mut tx, &job).await? {
                     announce_new_job(&mut tx).await?;
                     tx.commit().await?;
                     return Ok((record, true));
@@ -264,6 +276,25 @@ macro_rules! shared_store {
                 .await?;
                 tx.commit().await?;
                 Ok((job_from_row(&row)?, false))
+            }
+
+            async fn create_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<Vec<JobRecord>> {
+                if jobs.iter().any(|job| job.idempotency_key.is_some()) {
+                    return Err(StoreError::Conflict(
+                        "jobs submitted together take no idempotency key".into(),
+                    ));
+                }
+                let mut tx = self.pool.begin().await?;
+                let mut records = Vec::with_capacity(jobs.len());
+                for job in &jobs {
+                    // Without an idempotency key there is nothing to conflict with.
+                    if let Some(record) = insert_queued_job(&mut tx, job).await? {
+                        records.push(record);
+                    }
+                }
+                announce_new_job(&mut tx).await?;
+                tx.commit().await?;
+                Ok(records)
             }
 
             async fn get_job(&self, id: &str) -> StoreResult<Option<JobRecord>> {
@@ -309,7 +340,7 @@ macro_rules! shared_store {
                     "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = $1, \
                      lease_expires_at = $2, worker_id = $3, started_at = COALESCE(started_at, $4), \
                      updated_at = $5, progress = 0, stage = NULL \
-                     WHERE id = (SELECT id FROM jobs WHERE state IN ('queued', 'retrying') \
+                     WHERE id = (SELECT id FROM jobs {QUEUE_INDEX} WHERE state IN ('queued', 'retrying') \
                                  AND run_after <= $6 \
                                  AND pipeline IN {PIPELINE_IN_JSON_7} \
                                  ORDER BY run_after, id LIMIT 1 {CLAIM_LOCK}) \
@@ -437,6 +468,12 @@ macro_rules! shared_store {
                     return Ok(false);
                 };
                 let job = job_from_row(&row)?;
+                if job.state == JobState::Succeeded {
+                    // Watchers see progress reach 1 before the end, in this
+                    // same transaction (the worker writes no last beat).
+                    let data = json!({ "progress": 1.0, "stage": job.stage });
+                    insert_event(&mut tx, job_id, "progress", &data).await?;
+                }
                 insert_event(&mut tx, job_id, "state", &state_event(&job)).await?;
                 tx.commit().await?;
                 Ok(true)

@@ -38,8 +38,12 @@ impl SqliteStore {
         Self::connect(SqliteConnectOptions::from_str(url)?).await
     }
 
-    /// WAL lets readers go on while one process writes; the busy timeout
-    /// makes writers from several processes wait their turn instead of failing.
+    /// WAL lets readers in other processes go on while one writes; the busy
+    /// timeout makes writers from several processes wait their turn instead
+    /// of failing. Within a process one connection serves every query:
+    /// SQLite runs one writer at a time anyway, and with several connections
+    /// they would sleep in each other's locks and each re-read the pages the
+    /// others changed (measured: 40 % fewer jobs per second with eight).
     async fn connect(options: SqliteConnectOptions) -> StoreResult<Self> {
         let options = options
             .create_if_missing(true)
@@ -48,7 +52,7 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(15));
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            .max_connections(1)
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -60,6 +64,9 @@ impl SqliteStore {
 const PIPELINE_IN_JSON_7: &str = "(SELECT value FROM json_each($7))";
 /// SQLite locks the whole database for a write: no row lock to ask for.
 const CLAIM_LOCK: &str = "";
+/// Without statistics SQLite's planner picks a state index and sorts every
+/// waiting job; the queue index gives them in claim order.
+const QUEUE_INDEX: &str = "INDEXED BY jobs_queue";
 
 /// Workers in this process are woken by the engine itself; other processes
 /// on the same file find new jobs by polling.

@@ -355,6 +355,43 @@ async fn workers_and_queue_stats(store: &dyn Store) {
     assert!(queued.oldest_created_at <= now_ms());
 }
 
+async fn jobs_submitted_together_queue_whole_and_in_order(store: &dyn Store) {
+    let owner_id = owner(store, "batch@example.com").await;
+    let batch_job = || NewJob {
+        pipeline: "batch".to_owned(),
+        ..new_job(&owner_id, None)
+    };
+    let jobs = store
+        .create_jobs(vec![batch_job(), batch_job(), batch_job()])
+        .await
+        .unwrap();
+    assert_eq!(jobs.len(), 3);
+    for job in &jobs {
+        assert_eq!(states(store, &job.id).await, ["queued"]);
+    }
+    // Idempotency keys belong to single submissions: a batch holding one is
+    // refused, and none of its jobs is queued.
+    let keyed = NewJob {
+        idempotency_key: Some("k".to_owned()),
+        ..batch_job()
+    };
+    let refused = store.create_jobs(vec![batch_job(), keyed]).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict(_))),
+        "{refused:?}"
+    );
+    let batch = vec!["batch".to_owned()];
+    for expected in &jobs {
+        let claimed = store.claim_job("w", &batch, 60_000).await.unwrap().unwrap();
+        assert_eq!(claimed.job.id, expected.id, "claims follow the queue order");
+    }
+    assert!(store
+        .claim_job("w", &batch, 60_000)
+        .await
+        .unwrap()
+        .is_none());
+}
+
 /// Every check, against one backend.
 async fn contract(store: &dyn Store) {
     store.ping().await.unwrap();
@@ -365,6 +402,7 @@ async fn contract(store: &dyn Store) {
     idempotency_keys_and_listing(store).await;
     users_and_api_keys(store).await;
     workers_and_queue_stats(store).await;
+    jobs_submitted_together_queue_whole_and_in_order(store).await;
 }
 
 /// A fresh database on the PostgreSQL server the tests use

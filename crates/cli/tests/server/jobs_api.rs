@@ -1,10 +1,11 @@
-//! Listing, pagination, idempotency, multipart submission and operations routes.
+//! Listing, pagination, idempotency, multipart and batch submission, and
+//! operations routes.
 
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::harness::{expect, fixture, Server};
+use crate::harness::{expect, field_names, fixture, Server};
 
 #[tokio::test]
 async fn jobs_are_listed_filtered_and_paged() {
@@ -154,4 +155,74 @@ async fn operations_routes_answer() {
     ] {
         assert!(metrics.contains(line), "missing {line} in\n{metrics}");
     }
+}
+
+#[tokio::test]
+async fn a_batch_is_queued_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--workers", "2"]);
+    let client = server.user("bea@example.com").await;
+    let noop = json!({"pipeline": "sleep", "params": {"seconds": 0}});
+
+    let batch = json!({"jobs": vec![noop.clone(); 25]});
+    let queued = expect(
+        client.post_json("/v1/jobs/batch", batch).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let jobs = queued["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 25);
+    for job in jobs {
+        let job = client.wait_ended(job["id"].as_str().unwrap()).await;
+        assert_eq!(job["state"], "succeeded", "{job:#}");
+    }
+
+    // One bad job refuses the whole batch and says which one and why.
+    let bad = json!({"pipeline": "sleep", "params": {"seconds": -1}});
+    let refused = expect(
+        client
+            .post_json("/v1/jobs/batch", json!({"jobs": [noop, noop, bad]}))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(
+        field_names(&refused),
+        ["jobs[2].params.seconds"],
+        "{refused}"
+    );
+    let unknown = json!({"jobs": [{"pipeline": "nothing"}]});
+    let refused = expect(
+        client.post_json("/v1/jobs/batch", unknown).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("jobs[0]: unknown pipeline"));
+    let listed = expect(client.get("/v1/jobs?limit=200").await, StatusCode::OK).await;
+    assert_eq!(listed["jobs"].as_array().unwrap().len(), 25);
+
+    for (body, status) in [
+        (json!({"jobs": []}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"jobs": vec![json!({"pipeline": "sleep"}); 1001]}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!({"jobs": "many"}), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            json!({"pipeline": "sleep"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        expect(client.post_json("/v1/jobs/batch", body).await, status).await;
+    }
+    let anonymous = server.client();
+    let batch = json!({"jobs": [{"pipeline": "sleep"}]});
+    expect(
+        anonymous.post_json("/v1/jobs/batch", batch).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
 }

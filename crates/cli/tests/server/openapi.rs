@@ -16,6 +16,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("put", "/v1/uploads/{id}/content"),
     ("post", "/v1/uploads/{id}/complete"),
     ("post", "/v1/jobs"),
+    ("post", "/v1/jobs/batch"),
     ("get", "/v1/jobs"),
     ("get", "/v1/jobs/{id}"),
     ("delete", "/v1/jobs/{id}"),

@@ -22,6 +22,8 @@ use crate::views::JobView;
 use crate::SMALL_BODY_LIMIT;
 
 const MAX_PAGE: i64 = 200;
+/// The most jobs one batch submission may hold.
+const MAX_BATCH: usize = 1000;
 const IDEMPOTENCY_KEY_MAX_LEN: usize = 255;
 
 /// A job to run on an earlier upload.
@@ -35,6 +37,20 @@ pub struct CreateJob {
     /// The pipeline's parameters (see its schema).
     #[schema(value_type = Option<Object>)]
     pub params: Option<Value>,
+}
+
+/// Several jobs submitted together.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateJobs {
+    /// 1 to 1000 jobs.
+    pub jobs: Vec<CreateJob>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedJobs {
+    /// The queued jobs, in the order they were given.
+    pub jobs: Vec<JobView>,
 }
 
 /// A job and its input file in one multipart request.
@@ -112,6 +128,44 @@ pub async fn create_job(
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
+}
+
+/// Submits up to 1000 jobs in one request and one transaction: all of them
+/// are queued, or none when one is refused (the error names it as `jobs[i]`).
+/// For many small jobs this is much cheaper than one request each.
+#[utoipa::path(post, path = "/v1/jobs/batch", tag = "jobs", security(("bearer" = [])),
+    request_body = CreateJobs,
+    responses((status = 202, body = CreatedJobs, description = "All queued"),
+              (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+              (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn create_jobs(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<CreateJobs>,
+) -> Result<(StatusCode, Json<CreatedJobs>), ApiError> {
+    if body.jobs.is_empty() || body.jobs.len() > MAX_BATCH {
+        return Err(ApiError::unprocessable(format!(
+            "jobs must hold 1 to {MAX_BATCH} jobs, not {}",
+            body.jobs.len()
+        )));
+    }
+    let submissions = body
+        .jobs
+        .into_iter()
+        .map(|job| Submission {
+            owner_id: user.id.clone(),
+            pipeline: job.pipeline,
+            upload_id: job.upload_id,
+            params: job.params.unwrap_or(Value::Null),
+            idempotency_key: None,
+        })
+        .collect();
+    let jobs = state.engine.submit_many(submissions).await?;
+    let jobs = jobs
+        .into_iter()
+        .map(|job| JobView::new(job, None))
+        .collect();
+    Ok((StatusCode::ACCEPTED, Json(CreatedJobs { jobs })))
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
