@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use kinoflow_pose::{ModelFiles, PoseTracker, RgbFrame};
+use kinoflow_vision::pose::{ModelFiles, PoseTracker};
+use kinoflow_vision::RgbFrame;
 use serde_json::Value;
 
 /// Shoulders, elbows, wrists, hips, knees, ankles.
@@ -21,7 +22,7 @@ fn tracker() -> PoseTracker {
 /// Distances from MediaPipe's limb landmarks, in fractions of the height.
 fn limb_errors(name: &str) -> Vec<f32> {
     let reference: Value = serde_json::from_str(
-        &std::fs::read_to_string(repo().join("crates/pose/tests/reference/photos.json")).unwrap(),
+        &std::fs::read_to_string(repo().join("crates/vision/tests/reference/photos.json")).unwrap(),
     )
     .unwrap();
     let photo = image::open(repo().join("fixtures").join(name))

@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
+use super::roi::Roi;
 use crate::backend::{InferenceBackend, TractModel};
 use crate::frame::RgbFrame;
-use crate::roi::Roi;
-use crate::{sigmoid, PoseError};
+use crate::{sigmoid, VisionError};
 
 /// The landmark model's input side in pixels.
 const LANDMARK_INPUT: usize = 256;
@@ -90,7 +90,7 @@ pub struct LandmarkModel {
 }
 
 impl LandmarkModel {
-    pub fn load(path: &Path) -> Result<Self, PoseError> {
+    pub fn load(path: &Path) -> Result<Self, VisionError> {
         Ok(Self::with_backend(Box::new(TractModel::load(
             path,
             LANDMARK_INPUT,
@@ -101,7 +101,7 @@ impl LandmarkModel {
         Self { model }
     }
 
-    pub fn run(&self, frame: &RgbFrame<'_>, roi: &Roi) -> Result<Pose, PoseError> {
+    pub fn run(&self, frame: &RgbFrame<'_>, roi: &Roi) -> Result<Pose, VisionError> {
         let input = roi
             .crop(frame, LANDMARK_INPUT)
             .into_iter()
@@ -178,12 +178,12 @@ fn refine(heatmaps: &[f32], landmark: usize, u: f32, v: f32) -> (f32, f32) {
     (at_col / sum / HEATMAP as f32, at_row / sum / HEATMAP as f32)
 }
 
-fn output(outputs: &[Vec<f32>], len: usize) -> Result<&[f32], PoseError> {
+fn output(outputs: &[Vec<f32>], len: usize) -> Result<&[f32], VisionError> {
     outputs
         .iter()
         .find(|o| o.len() == len)
         .map(Vec::as_slice)
         .ok_or_else(|| {
-            PoseError::Inference(format!("the landmark model gave no output of {len} values"))
+            VisionError::Inference(format!("the landmark model gave no output of {len} values"))
         })
 }

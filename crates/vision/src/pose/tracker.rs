@@ -3,11 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::detector::PoseDetector;
+use super::detector::PoseDetector;
+use super::landmarks::{LandmarkModel, Pose};
+use super::roi::Roi;
 use crate::frame::RgbFrame;
-use crate::landmarks::{LandmarkModel, Pose};
-use crate::roi::Roi;
-use crate::PoseError;
+use crate::VisionError;
 
 /// Below this landmark-model score the person is lost (MediaPipe's default
 /// tracking confidence).
@@ -38,7 +38,7 @@ pub struct PoseTracker {
 }
 
 impl PoseTracker {
-    pub fn load(files: &ModelFiles) -> Result<Self, PoseError> {
+    pub fn load(files: &ModelFiles) -> Result<Self, VisionError> {
         Ok(Self::new(
             PoseDetector::load(&files.detector)?,
             LandmarkModel::load(&files.landmarks)?,
@@ -54,7 +54,7 @@ impl PoseTracker {
     }
 
     /// The person's pose in the next frame, or `None` when there is nobody.
-    pub fn track(&mut self, frame: &RgbFrame<'_>) -> Result<Option<Pose>, PoseError> {
+    pub fn track(&mut self, frame: &RgbFrame<'_>) -> Result<Option<Pose>, VisionError> {
         if let Some(roi) = self.roi {
             if let Some(pose) = self.landmarks_in(frame, &roi)? {
                 return Ok(Some(pose));
@@ -67,7 +67,11 @@ impl PoseTracker {
     }
 
     /// Runs the landmark model on `roi`; remembers where to look next.
-    fn landmarks_in(&mut self, frame: &RgbFrame<'_>, roi: &Roi) -> Result<Option<Pose>, PoseError> {
+    fn landmarks_in(
+        &mut self,
+        frame: &RgbFrame<'_>,
+        roi: &Roi,
+    ) -> Result<Option<Pose>, VisionError> {
         let pose = self.landmarks.run(frame, roi)?;
         if pose.score < MIN_TRACKING_SCORE {
             self.roi = None;

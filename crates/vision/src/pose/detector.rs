@@ -3,11 +3,11 @@
 
 use std::path::Path;
 
-use crate::anchors::{pose_anchors, DETECTOR_INPUT};
+use super::anchors::{pose_anchors, DETECTOR_INPUT};
+use super::roi::Roi;
 use crate::backend::{InferenceBackend, TractModel};
 use crate::frame::RgbFrame;
-use crate::roi::Roi;
-use crate::{sigmoid, PoseError};
+use crate::{sigmoid, VisionError};
 
 /// Scores below this are not people (MediaPipe's default).
 const MIN_SCORE: f32 = 0.5;
@@ -42,7 +42,7 @@ pub struct PoseDetector {
 }
 
 impl PoseDetector {
-    pub fn load(path: &Path) -> Result<Self, PoseError> {
+    pub fn load(path: &Path) -> Result<Self, VisionError> {
         Ok(Self::with_backend(Box::new(TractModel::load(
             path,
             DETECTOR_INPUT,
@@ -57,7 +57,7 @@ impl PoseDetector {
     }
 
     /// The most prominent person, or `None`.
-    pub fn detect(&self, frame: &RgbFrame<'_>) -> Result<Option<Detection>, PoseError> {
+    pub fn detect(&self, frame: &RgbFrame<'_>) -> Result<Option<Detection>, VisionError> {
         let letterbox = Roi::letterbox(frame);
         let input = letterbox
             .crop(frame, DETECTOR_INPUT)
@@ -100,12 +100,14 @@ impl PoseDetector {
 }
 
 /// The model's output of `len` values.
-fn find_output(outputs: &[Vec<f32>], len: usize) -> Result<&[f32], PoseError> {
+fn find_output(outputs: &[Vec<f32>], len: usize) -> Result<&[f32], VisionError> {
     outputs
         .iter()
         .find(|o| o.len() == len)
         .map(Vec::as_slice)
-        .ok_or_else(|| PoseError::Inference(format!("the detector gave no output of {len} values")))
+        .ok_or_else(|| {
+            VisionError::Inference(format!("the detector gave no output of {len} values"))
+        })
 }
 
 /// MediaPipe's weighted non-maximum suppression, keeping one person: the

@@ -3,7 +3,7 @@
 reference the Rust pose tracker is held to. Made once with PyPI
 mediapipe==0.10.14 (`mediapipe.solutions.pose`, model_complexity=1, which
 uses the same BlazePose models as models/); run from the repository root:
-    python3 crates/pose/tests/reference/make_reference.py"""
+    python3 crates/vision/tests/reference/make_reference.py"""
 
 import json
 
@@ -24,5 +24,5 @@ for name in PHOTOS:
         "landmarks": [[round(p.x * width, 2), round(p.y * height, 2), round(p.visibility, 3)]
                       for p in found.landmark],
     }
-with open("crates/pose/tests/reference/photos.json", "w") as out:
+with open("crates/vision/tests/reference/photos.json", "w") as out:
     json.dump(reference, out, indent=1)

@@ -5,12 +5,12 @@ use std::path::Path;
 
 use tract_onnx::prelude::*;
 
-use crate::PoseError;
+use crate::VisionError;
 
 /// Runs one model on one NHWC f32 image tensor and gives every output,
 /// flattened, in the model's output order.
 pub trait InferenceBackend: Send + Sync {
-    fn run(&self, input: Vec<f32>, side: usize) -> Result<Vec<Vec<f32>>, PoseError>;
+    fn run(&self, input: Vec<f32>, side: usize) -> Result<Vec<Vec<f32>>, VisionError>;
 }
 
 /// A model optimised and run by `tract` on the CPU.
@@ -20,8 +20,8 @@ pub struct TractModel {
 
 impl TractModel {
     /// Loads and optimises an ONNX model whose input is `[1, side, side, 3]`.
-    pub fn load(path: &Path, side: usize) -> Result<Self, PoseError> {
-        let failed = |e: TractError| PoseError::Model {
+    pub fn load(path: &Path, side: usize) -> Result<Self, VisionError> {
+        let failed = |e: TractError| VisionError::Model {
             path: path.display().to_string(),
             message: e.to_string(),
         };
@@ -36,10 +36,10 @@ impl TractModel {
 }
 
 impl InferenceBackend for TractModel {
-    fn run(&self, input: Vec<f32>, side: usize) -> Result<Vec<Vec<f32>>, PoseError> {
-        let failed = |e: TractError| PoseError::Inference(e.to_string());
+    fn run(&self, input: Vec<f32>, side: usize) -> Result<Vec<Vec<f32>>, VisionError> {
+        let failed = |e: TractError| VisionError::Inference(e.to_string());
         let tensor = tract_ndarray::Array4::from_shape_vec((1, side, side, 3), input)
-            .map_err(|e| PoseError::Inference(e.to_string()))?;
+            .map_err(|e| VisionError::Inference(e.to_string()))?;
         let outputs = self
             .plan
             .run(tvec!(Tensor::from(tensor).into()))

@@ -1,0 +1,16 @@
+//! Pose tracking as MediaPipe BlazePose does it, on the CPU: a detector finds
+//! the person and gives a rotated region of interest (ROI), the landmark model
+//! runs on that crop (its landmarks refined by their heatmaps), and the next
+//! frame's ROI comes from the landmarks; the detector runs again only when the
+//! landmark model loses the person.
+
+mod anchors;
+mod detector;
+mod landmarks;
+mod roi;
+mod tracker;
+
+pub use detector::{Detection, PoseDetector};
+pub use landmarks::{Landmark, LandmarkModel, Pose, WorldLandmark, LANDMARK_NAMES};
+pub use roi::Roi;
+pub use tracker::{ModelFiles, PoseTracker};
