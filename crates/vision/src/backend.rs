@@ -55,3 +55,13 @@ impl InferenceBackend for TractModel {
             .collect()
     }
 }
+
+/// The output of `len` values among a model's outputs: outputs are found by
+/// size, which says what they are, whatever order the converter left them in.
+pub(crate) fn output_of_len(outputs: &[Vec<f32>], len: usize) -> Result<&[f32], VisionError> {
+    outputs
+        .iter()
+        .find(|o| o.len() == len)
+        .map(Vec::as_slice)
+        .ok_or_else(|| VisionError::Inference(format!("the model gave no output of {len} values")))
+}

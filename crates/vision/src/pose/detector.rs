@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::anchors::{pose_anchors, DETECTOR_INPUT};
 use super::roi::Roi;
-use crate::backend::{InferenceBackend, TractModel};
+use crate::backend::{output_of_len, InferenceBackend, TractModel};
 use crate::frame::RgbFrame;
 use crate::{sigmoid, VisionError};
 
@@ -66,8 +66,8 @@ impl PoseDetector {
             .collect();
         let outputs = self.model.run(input, DETECTOR_INPUT)?;
         let n = self.anchors.len();
-        let boxes = find_output(&outputs, n * VALUES_PER_ANCHOR)?;
-        let scores = find_output(&outputs, n)?;
+        let boxes = output_of_len(&outputs, n * VALUES_PER_ANCHOR)?;
+        let scores = output_of_len(&outputs, n)?;
         let candidates: Vec<Detection> = (0..n)
             .filter_map(|i| {
                 let score = sigmoid(scores[i].clamp(-100.0, 100.0));
@@ -97,17 +97,6 @@ impl PoseDetector {
             keypoints,
         }
     }
-}
-
-/// The model's output of `len` values.
-fn find_output(outputs: &[Vec<f32>], len: usize) -> Result<&[f32], VisionError> {
-    outputs
-        .iter()
-        .find(|o| o.len() == len)
-        .map(Vec::as_slice)
-        .ok_or_else(|| {
-            VisionError::Inference(format!("the detector gave no output of {len} values"))
-        })
 }
 
 /// MediaPipe's weighted non-maximum suppression, keeping one person: the

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::roi::Roi;
-use crate::backend::{InferenceBackend, TractModel};
+use crate::backend::{output_of_len, InferenceBackend, TractModel};
 use crate::frame::RgbFrame;
 use crate::{sigmoid, VisionError};
 
@@ -108,10 +108,10 @@ impl LandmarkModel {
             .map(|v| v / 255.0)
             .collect();
         let outputs = self.model.run(input, LANDMARK_INPUT)?;
-        let raw = output(&outputs, POINTS * 5)?;
-        let world = output(&outputs, POINTS * 3)?;
-        let score = output(&outputs, 1)?[0];
-        let heatmaps = output(&outputs, HEATMAP * HEATMAP * POINTS)?;
+        let raw = output_of_len(&outputs, POINTS * 5)?;
+        let world = output_of_len(&outputs, POINTS * 3)?;
+        let score = output_of_len(&outputs, 1)?[0];
+        let heatmaps = output_of_len(&outputs, HEATMAP * HEATMAP * POINTS)?;
         let side = LANDMARK_INPUT as f32;
         let points: Vec<(f32, f32)> = raw
             .chunks_exact(5)
@@ -176,14 +176,4 @@ fn refine(heatmaps: &[f32], landmark: usize, u: f32, v: f32) -> (f32, f32) {
         return (u, v);
     }
     (at_col / sum / HEATMAP as f32, at_row / sum / HEATMAP as f32)
-}
-
-fn output(outputs: &[Vec<f32>], len: usize) -> Result<&[f32], VisionError> {
-    outputs
-        .iter()
-        .find(|o| o.len() == len)
-        .map(Vec::as_slice)
-        .ok_or_else(|| {
-            VisionError::Inference(format!("the landmark model gave no output of {len} values"))
-        })
 }
