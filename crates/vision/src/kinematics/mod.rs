@@ -1,6 +1,9 @@
 //! Kinematics from pose landmarks: joint angles, in 3D (world landmarks) and
-//! in the image plane.
+//! in the image plane, and the cleaning of their time series (gaps,
+//! outliers, low-pass).
 
 mod angles;
+mod filter;
 
 pub use angles::{joint_angle, Joint, Point, Side};
+pub use filter::{clean, Cleaned, MAX_GAP_FRAMES};
