@@ -80,7 +80,7 @@ fn hampel(values: &[Option<f64>]) -> (Vec<Option<f64>>, usize) {
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
-    if values.len() % 2 == 0 {
+    if values.len().is_multiple_of(2) {
         (values[mid - 1] + values[mid]) / 2.0
     } else {
         values[mid]
@@ -99,9 +99,9 @@ fn fill_gaps(values: &mut [Option<f64>]) -> usize {
             continue;
         }
         let (va, vb) = (values[a].unwrap_or_default(), values[b].unwrap_or_default());
-        for i in a + 1..b {
-            let t = (i - a) as f64 / (b - a) as f64;
-            values[i] = Some(va + t * (vb - va));
+        for (step, slot) in values[a + 1..b].iter_mut().enumerate() {
+            let t = (step + 1) as f64 / (b - a) as f64;
+            *slot = Some(va + t * (vb - va));
         }
         filled += gap;
     }
