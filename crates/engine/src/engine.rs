@@ -113,6 +113,8 @@ impl Engine {
             jobs.push(job);
         }
         let records = self.store.create_jobs(jobs).await?;
+        // Every idle worker has work now; the permit covers one that is
+        // between jobs and not yet waiting.
         self.wake.notify_waiters();
         self.wake.notify_one();
         Ok(records)

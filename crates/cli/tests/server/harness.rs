@@ -285,6 +285,15 @@ impl Client {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// A job's artifact, downloaded with this client's token.
+    pub async fn artifact_bytes(&self, job_id: &str, name: &str) -> Vec<u8> {
+        let response = self
+            .get(&format!("/v1/jobs/{job_id}/artifacts/{name}"))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.bytes().await.unwrap().to_vec()
+    }
+
     /// A signed link to a job's artifact (or `archive.zip`); returns its URL.
     pub async fn link(&self, job_id: &str, artifact: &str, expires_in_s: u64) -> String {
         let body = json!({"artifact": artifact, "expires_in_s": expires_in_s});

@@ -28,13 +28,7 @@ async fn a_signed_link_downloads_until_it_expires() {
     let response = anonymous.get(url).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let shared = response.bytes().await.unwrap();
-    let own = client
-        .get(&format!("/v1/jobs/{job_id}/artifacts/probe.json"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    assert_eq!(shared, own);
+    assert_eq!(shared, client.artifact_bytes(job_id, "probe.json").await);
 
     // Any change to the link breaks it.
     let (unsigned, sig) = url.split_once("&sig=").unwrap();

@@ -159,12 +159,7 @@ async fn on_s3_uploads_and_links_go_straight_to_storage() {
     assert_eq!(first.status(), StatusCode::TEMPORARY_REDIRECT);
     let shared = anonymous.get(&link).send().await.unwrap();
     assert_eq!(shared.status(), StatusCode::OK);
-    let own = client
-        .get(&format!("/v1/jobs/{job_id}/artifacts/probe.json"))
-        .await
-        .bytes()
-        .await
-        .unwrap();
+    let own = client.artifact_bytes(job_id, "probe.json").await;
     assert_eq!(shared.bytes().await.unwrap(), own);
     let archive = client.link(job_id, "archive.zip", 60).await;
     let zip = anonymous.get(&archive).send().await.unwrap();
