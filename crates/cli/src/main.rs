@@ -71,6 +71,9 @@ enum Command {
         /// ffmpeg hardware decoder to try first (e.g. cuda); falls back to software
         #[arg(long, env = "KINOFLOW_HWACCEL")]
         hwaccel: Option<String>,
+        /// Folder with the ONNX models [default: the models/ folder of the source kinoflow was built from]
+        #[arg(long, env = "KINOFLOW_MODELS_DIR")]
+        models_dir: Option<PathBuf>,
     },
     /// Work with jobs on a server.
     Jobs {
@@ -186,7 +189,14 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             params,
             out,
             hwaccel,
-        } => commands::run::run(&pipeline, file.as_deref(), &params, &out, hwaccel).await,
+            models_dir,
+        } => {
+            let options = kinoflow_pipelines::PipelineOptions {
+                hwaccel,
+                models_dir: models_dir.unwrap_or_else(kinoflow_pipelines::bundled_models_dir),
+            };
+            commands::run::run(&pipeline, file.as_deref(), &params, &out, options).await
+        }
         Command::Jobs {
             server,
             token,

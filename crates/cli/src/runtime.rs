@@ -24,7 +24,7 @@ pub async fn open_engine(settings: &Settings) -> anyhow::Result<Engine> {
     config.max_attempts = settings.max_attempts.unwrap_or(config.max_attempts);
     config.retry_base_delay = Settings::seconds(settings.retry_base_s);
     config.shutdown_grace = Settings::seconds(settings.shutdown_grace_s);
-    let pipelines = kinoflow_pipelines::all(settings.hwaccel.clone());
+    let pipelines = kinoflow_pipelines::all(settings.pipeline_options());
     Ok(Engine::new(store, blobs, pipelines, config))
 }
 
@@ -69,6 +69,7 @@ pub fn server_config(settings: &Settings) -> anyhow::Result<ServerConfig> {
         max_upload_bytes: settings.max_upload_bytes.unwrap_or(u64::MAX),
         login_attempts_per_minute: settings.login_attempts_per_minute.unwrap_or(10),
         public_url: settings.public_url.clone(),
+        allow_anonymous: settings.allow_anonymous.unwrap_or(false),
     })
 }
 

@@ -58,6 +58,12 @@ pub struct Settings {
     /// ffmpeg hardware decoder to try first (e.g. cuda, vaapi); falls back to software [default: none]
     #[arg(long, env = "KINOFLOW_HWACCEL")]
     pub hwaccel: Option<String>,
+    /// Folder with the ONNX models [default: the models/ folder of the source kinoflow was built from]
+    #[arg(long, env = "KINOFLOW_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
+    /// Serve the compatible APIs (e.g. the biomechanics server's `/processar`) without a token, as the originals did [default: false]
+    #[arg(long, env = "KINOFLOW_ALLOW_ANONYMOUS")]
+    pub allow_anonymous: Option<bool>,
 }
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -95,6 +101,8 @@ impl Settings {
                 .login_attempts_per_minute
                 .or(file.login_attempts_per_minute),
             hwaccel: self.hwaccel.or(file.hwaccel),
+            models_dir: self.models_dir.or(file.models_dir),
+            allow_anonymous: self.allow_anonymous.or(file.allow_anonymous),
             public_url: self.public_url.or(file.public_url),
         }
     }
@@ -126,6 +134,8 @@ impl Settings {
                 shutdown_grace_s: Some(self.shutdown_grace_s.unwrap_or(30.0)),
                 login_attempts_per_minute: Some(self.login_attempts_per_minute.unwrap_or(10)),
                 hwaccel: self.hwaccel.filter(|method| !method.is_empty()),
+                models_dir: self.models_dir,
+                allow_anonymous: Some(self.allow_anonymous.unwrap_or(false)),
                 public_url: self.public_url.filter(|url| !url.is_empty()),
                 data_dir: Some(data_dir),
             };
@@ -182,6 +192,19 @@ fn mask_url_password(url: &str) -> String {
     match credentials.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:{MASK}@{host}"),
         None => url.to_owned(),
+    }
+}
+
+impl Settings {
+    /// What the pipelines need from these settings.
+    pub fn pipeline_options(&self) -> kinoflow_pipelines::PipelineOptions {
+        kinoflow_pipelines::PipelineOptions {
+            hwaccel: self.hwaccel.clone(),
+            models_dir: self
+                .models_dir
+                .clone()
+                .unwrap_or_else(kinoflow_pipelines::bundled_models_dir),
+        }
     }
 }
 

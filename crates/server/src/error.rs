@@ -57,6 +57,19 @@ impl ApiError {
         }
     }
 
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message with each bad field's, in one line.
+    pub fn describe(&self) -> String {
+        let mut text = self.message.clone();
+        for field in &self.fields {
+            text.push_str(&format!("; {}: {}", field.field, field.message));
+        }
+        text
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }

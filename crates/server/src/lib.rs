@@ -80,6 +80,7 @@ pub fn app(state: AppState) -> Router {
     let api = openapi::finish(api);
     router
         .route("/openapi.json", get(move || async move { Json(api) }))
+        .merge(routes::compat::router())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -22,6 +22,9 @@ pub struct ServerConfig {
     pub login_attempts_per_minute: u32,
     /// The address clients reach the server at, for links it hands out.
     pub public_url: Option<String>,
+    /// Serve the compatible APIs that the original services served without
+    /// authentication to callers without a token.
+    pub allow_anonymous: bool,
 }
 
 /// The handlers' shared state.
@@ -34,6 +37,7 @@ pub struct AppState {
     /// Signs share links; derived from the token secret.
     pub link_key: Arc<Vec<u8>>,
     pub public_url: Option<String>,
+    pub allow_anonymous: bool,
     pub http_metrics: HttpMetrics,
     /// Cancelled when the server shuts down, so long-lived streams end.
     pub shutdown: CancellationToken,
@@ -48,6 +52,7 @@ impl AppState {
             max_upload_bytes: config.max_upload_bytes,
             link_key: Arc::new(link_key(&config.jwt_secret)),
             public_url: config.public_url.clone(),
+            allow_anonymous: config.allow_anonymous,
             http_metrics,
             shutdown,
             engine,

@@ -31,7 +31,7 @@ fn limb_errors(name: &str) -> Vec<f32> {
     let (width, height) = (photo.width() as usize, photo.height() as usize);
     let frame = RgbFrame::new(width, height, photo.as_raw()).unwrap();
     let pose = tracker()
-        .track(&frame)
+        .still_image(&frame)
         .unwrap()
         .unwrap_or_else(|| panic!("no person found in {name}"));
     assert_eq!(pose.landmarks.len(), 33);
@@ -69,5 +69,5 @@ fn limb_landmarks_match_mediapipe_on_real_photos() {
 fn a_frame_without_a_person_gives_none() {
     let grey = vec![128u8; 320 * 240 * 3];
     let frame = RgbFrame::new(320, 240, &grey).unwrap();
-    assert!(tracker().track(&frame).unwrap().is_none());
+    assert!(tracker().track(&frame, 0.0).unwrap().is_none());
 }

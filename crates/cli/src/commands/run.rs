@@ -9,6 +9,7 @@ use anyhow::{bail, Context};
 use kinoflow_engine::blobs::LocalBlobs;
 use kinoflow_engine::store::{now_ms, JobState, Role, SqliteStore, UploadRecord};
 use kinoflow_engine::{Engine, EngineConfig, Submission, SubmitError, WorkerPool};
+use kinoflow_pipelines::PipelineOptions;
 use tokio::io::AsyncWriteExt;
 
 use crate::params::parse_params;
@@ -21,11 +22,11 @@ pub async fn run(
     input: Option<&Path>,
     params: &[String],
     out: &Path,
-    hwaccel: Option<String>,
+    options: PipelineOptions,
 ) -> anyhow::Result<()> {
     let params = parse_params(params)?;
     let workspace = tempfile::tempdir().context("could not make a temporary directory")?;
-    let engine = local_engine(workspace.path(), hwaccel).await?;
+    let engine = local_engine(workspace.path(), options).await?;
     let user = engine
         .store
         .create_user("cli@localhost", "!", Role::User)
@@ -61,14 +62,14 @@ pub async fn run(
     save_artifacts(&engine, &job.id, out).await
 }
 
-async fn local_engine(dir: &Path, hwaccel: Option<String>) -> anyhow::Result<Engine> {
+async fn local_engine(dir: &Path, options: PipelineOptions) -> anyhow::Result<Engine> {
     let store = SqliteStore::open(&dir.join("kinoflow.db")).await?;
     let blobs = LocalBlobs::open(dir.join("blobs")).await?;
     let config = EngineConfig::new(dir.join("scratch"));
     Ok(Engine::new(
         Arc::new(store),
         Arc::new(blobs),
-        kinoflow_pipelines::all(hwaccel),
+        kinoflow_pipelines::all(options),
         config,
     ))
 }

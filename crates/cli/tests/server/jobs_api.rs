@@ -127,7 +127,10 @@ async fn operations_routes_answer() {
     client.wait_ended(job["id"].as_str().unwrap()).await;
 
     let health = expect(client.get("/health").await, StatusCode::OK).await;
-    assert_eq!(health["status"], "ok");
+    assert_eq!(
+        health,
+        json!({"status": "online", "message": "Servidor Biomech Operante"})
+    );
     let ready = expect(client.get("/ready").await, StatusCode::OK).await;
     assert_eq!(ready["database"], "ok");
     assert_eq!(ready["storage"], "ok");

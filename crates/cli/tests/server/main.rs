@@ -3,6 +3,7 @@
 
 mod access;
 mod bad_input;
+mod biomech;
 mod cancel;
 mod cli;
 mod cluster;

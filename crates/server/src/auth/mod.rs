@@ -1,6 +1,7 @@
 //! Who is calling: passwords, JWTs, API keys, login rate limiting, and the
 //! [`AuthUser`] extractor that every protected route takes.
 
+mod anonymous;
 mod api_key;
 mod limiter;
 mod password;
@@ -10,6 +11,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use kinoflow_engine::store::{Role, UserRecord};
 
+pub use anonymous::MaybeAnonymous;
 pub use api_key::{hash_api_key, new_api_key, API_KEY_PREFIX};
 pub use limiter::LoginLimiter;
 pub use password::{hash_password, verify_password};

@@ -145,11 +145,17 @@ pub async fn archive(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let job = visible_job(&state, &user, &id).await?;
-    serve_archive(&state, &job.id).await
+    serve_archive(&state, &job.id, &format!("{}.zip", job.id), str::to_owned).await
 }
 
-/// Streams a ZIP of all the job's artifacts.
-pub async fn serve_archive(state: &AppState, job_id: &str) -> Result<Response, ApiError> {
+/// Streams a ZIP of all the job's artifacts, downloaded as `zip_name`, each
+/// entry named by `entry_name` from the artifact's name.
+pub async fn serve_archive(
+    state: &AppState,
+    job_id: &str,
+    zip_name: &str,
+    entry_name: fn(&str) -> String,
+) -> Result<Response, ApiError> {
     let artifacts = state.engine.store.list_artifacts(job_id).await?;
     if artifacts.is_empty() {
         return Err(ApiError::not_found("artifacts of this job"));
@@ -157,9 +163,9 @@ pub async fn serve_archive(state: &AppState, job_id: &str) -> Result<Response, A
     let (writer, reader) = tokio::io::duplex(256 * 1024);
     let blobs = state.engine.blobs.clone();
     let job_id = job_id.to_owned();
-    let disposition = format!("attachment; filename=\"{job_id}.zip\"");
+    let disposition = format!("attachment; filename=\"{zip_name}\"");
     tokio::spawn(async move {
-        if let Err(e) = write_zip(writer, blobs, artifacts).await {
+        if let Err(e) = write_zip(writer, blobs, artifacts, entry_name).await {
             tracing::warn!(job_id, error = %e, "archive stream stopped");
         }
     });
@@ -177,10 +183,14 @@ async fn write_zip(
     writer: tokio::io::DuplexStream,
     blobs: std::sync::Arc<dyn kinoflow_engine::blobs::BlobStore>,
     artifacts: Vec<ArtifactRecord>,
+    entry_name: fn(&str) -> String,
 ) -> anyhow::Result<()> {
     let mut zip = ZipFileWriter::with_tokio(writer);
     for artifact in artifacts {
-        let entry = ZipEntryBuilder::new(artifact.name.clone().into(), compression_for(&artifact));
+        let entry = ZipEntryBuilder::new(
+            entry_name(&artifact.name).into(),
+            compression_for(&artifact),
+        );
         let mut entry_writer = zip.write_entry_stream(entry).await?.compat_write();
         let mut blob = blobs.get(&artifact.blob_key, None).await?;
         tokio::io::copy(&mut blob, &mut entry_writer).await?;

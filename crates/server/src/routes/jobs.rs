@@ -223,7 +223,7 @@ async fn read_multipart_job(
 
 /// A form field that is not the file: read whole, but never more than the
 /// small-body limit.
-async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
+pub async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
     let name = field.name().unwrap_or_default().to_owned();
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await? {

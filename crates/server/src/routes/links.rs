@@ -125,7 +125,7 @@ pub async fn follow_link(
         return Err(ApiError::forbidden("this link has expired"));
     }
     if name == ARCHIVE {
-        return serve_archive(&state, &id).await;
+        return serve_archive(&state, &id, &format!("{id}.zip"), str::to_owned).await;
     }
     let artifact = state
         .engine

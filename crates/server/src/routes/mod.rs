@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod artifacts;
 pub mod auth;
+pub mod compat;
 pub mod events;
 pub mod jobs;
 pub mod links;

@@ -18,14 +18,22 @@ pub struct HealthView {
     pub storage: Option<String>,
 }
 
-/// The process is alive.
+/// The process is alive, in the words of the biomechanics server whose
+/// front end checks this route.
+#[derive(Serialize, ToSchema)]
+pub struct LivenessView {
+    /// Always `online`.
+    pub status: &'static str,
+    pub message: &'static str,
+}
+
+/// The process is alive (`/ready` also checks the database and storage).
 #[utoipa::path(get, path = "/health", tag = "operations",
-    responses((status = 200, body = HealthView)))]
-pub async fn health() -> Json<HealthView> {
-    Json(HealthView {
-        status: "ok".to_owned(),
-        database: None,
-        storage: None,
+    responses((status = 200, body = LivenessView)))]
+pub async fn health() -> Json<LivenessView> {
+    Json(LivenessView {
+        status: "online",
+        message: "Servidor Biomech Operante",
     })
 }
 

@@ -80,8 +80,9 @@ pub struct Pose {
     pub score: f32,
     pub landmarks: Vec<Landmark>,
     pub world: Vec<WorldLandmark>,
-    /// Where to look in the next frame.
-    pub next_roi: Roi,
+    /// The two auxiliary points, in frame pixels, that place the next
+    /// frame's region: the hips' centre and a point that gives the body's size.
+    pub aux_points: [(f32, f32); 2],
 }
 
 /// Finds the landmarks of the person in a ROI.
@@ -146,7 +147,7 @@ impl LandmarkModel {
             score,
             landmarks,
             world,
-            next_roi: Roi::aligned(points[33], points[34], 1.25),
+            aux_points: [points[33], points[34]],
         })
     }
 }

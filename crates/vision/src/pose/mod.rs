@@ -2,12 +2,14 @@
 //! the person and gives a rotated region of interest (ROI), the landmark model
 //! runs on that crop (its landmarks refined by their heatmaps), and the next
 //! frame's ROI comes from the landmarks; the detector runs again only when the
-//! landmark model loses the person.
+//! landmark model loses the person. The points that place the next region
+//! are smoothed over time (One Euro filter), as MediaPipe smooths them.
 
 mod anchors;
 mod detector;
 mod landmarks;
 mod roi;
+mod smoothing;
 mod tracker;
 
 pub use detector::{Detection, PoseDetector};

@@ -1,0 +1,126 @@
+//! The first pass over the video: every frame decoded and the person tracked
+//! in it, inference on a blocking thread while ffmpeg decodes ahead.
+
+use std::path::Path;
+
+use kinoflow_engine::{PipelineError, ProgressReporter};
+use kinoflow_media::{FrameReader, FrameReaderOptions, Probe, RgbFrame};
+use kinoflow_vision::pose::{Pose, PoseTracker};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{permanent, transient};
+
+/// Frames are analysed at most this size (long side); larger videos are
+/// scaled down for decoding and their landmarks scaled back.
+pub const MAX_ANALYSIS_SIDE: u32 = 1920;
+
+/// What the first pass found, frame by frame.
+pub struct Tracked {
+    /// The frame size landmarks are given in (the upright input's).
+    pub width: u32,
+    pub height: u32,
+    pub frames: Vec<TrackedFrame>,
+}
+
+pub struct TrackedFrame {
+    pub time_s: f64,
+    pub pose: Option<Pose>,
+}
+
+/// How the video is decoded for both passes.
+pub fn reader_options() -> FrameReaderOptions {
+    FrameReaderOptions {
+        max_width: Some(MAX_ANALYSIS_SIDE),
+        max_height: Some(MAX_ANALYSIS_SIDE),
+        ..FrameReaderOptions::default()
+    }
+}
+
+/// Tracks the person through `input`; progress goes from `0` to `share`.
+pub async fn track(
+    input: &Path,
+    probe: &Probe,
+    tracker: PoseTracker,
+    progress: &ProgressReporter,
+    share: f64,
+    cancel: &CancellationToken,
+) -> Result<Tracked, PipelineError> {
+    let mut reader = FrameReader::open(input, probe, &reader_options()).map_err(permanent)?;
+    let (decoded_w, decoded_h) = (reader.width, reader.height);
+    let (width, height) = upright_size(probe);
+    let scale = (
+        width as f32 / decoded_w as f32,
+        height as f32 / decoded_h as f32,
+    );
+    let (frames_tx, frames_rx) = mpsc::channel(2);
+    let analysis = tokio::task::spawn_blocking(move || analyse(tracker, frames_rx, scale));
+    let expected = probe.frame_count.unwrap_or(0).max(1) as f64;
+    let mut sent = 0u64;
+    loop {
+        let frame = tokio::select! {
+            () = cancel.cancelled() => return Err(PipelineError::Cancelled),
+            frame = reader.next() => frame.map_err(permanent)?,
+        };
+        let Some(frame) = frame else { break };
+        if frames_tx.send(frame).await.is_err() {
+            break;
+        }
+        sent += 1;
+        progress.report(
+            share * (sent as f64 / expected).min(1.0),
+            "tracking the person",
+        );
+    }
+    drop(frames_tx);
+    let frames = analysis.await.map_err(transient)??;
+    if frames.is_empty() {
+        return Err(PipelineError::Permanent(
+            "the video has no frames that could be decoded".into(),
+        ));
+    }
+    Ok(Tracked {
+        width,
+        height,
+        frames,
+    })
+}
+
+/// Runs the tracker on each frame as it arrives; landmarks are scaled by
+/// `scale` (x, y) back to the input's own pixels.
+fn analyse(
+    mut tracker: PoseTracker,
+    mut frames: mpsc::Receiver<RgbFrame>,
+    scale: (f32, f32),
+) -> Result<Vec<TrackedFrame>, PipelineError> {
+    let mut tracked = Vec::new();
+    while let Some(frame) = frames.blocking_recv() {
+        let image = kinoflow_vision::RgbFrame::new(
+            frame.width as usize,
+            frame.height as usize,
+            &frame.data,
+        )
+        .ok_or_else(|| PipelineError::Permanent("ffmpeg gave a truncated frame".into()))?;
+        let mut pose = tracker.track(&image, frame.pts).map_err(transient)?;
+        if let Some(pose) = pose.as_mut() {
+            for landmark in &mut pose.landmarks {
+                landmark.x *= scale.0;
+                landmark.y *= scale.1;
+            }
+        }
+        tracked.push(TrackedFrame {
+            time_s: frame.pts,
+            pose,
+        });
+    }
+    Ok(tracked)
+}
+
+/// The upright size of the input's frames.
+pub fn upright_size(probe: &Probe) -> (u32, u32) {
+    if probe.rotation % 180 == 90 {
+        (probe.height, probe.width)
+    } else {
+        (probe.width, probe.height)
+    }
+}

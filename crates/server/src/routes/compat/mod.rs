@@ -1,0 +1,45 @@
+//! The HTTP APIs of the services kinoflow replaces, served at their own
+//! paths so that their clients work unchanged: thin adapters over the same
+//! engine as `/v1`, with no logic of their own.
+
+pub mod biomech;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::json;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The compatible routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        // The video streams to storage under the upload limit, not the small-body one.
+        .route(
+            "/processar",
+            post(biomech::process).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/status/{job_id}", get(biomech::status))
+        .route("/cancelar/{job_id}", post(biomech::cancel))
+        .route("/download-zip/{job_id}", get(biomech::download_zip))
+        .route("/resultados/{job_id}/{name}", get(biomech::result_file))
+}
+
+/// An error as the original services (FastAPI) wrote them: `{"detail": …}`.
+pub struct CompatError(ApiError);
+
+impl From<ApiError> for CompatError {
+    fn from(error: ApiError) -> Self {
+        Self(error)
+    }
+}
+
+impl IntoResponse for CompatError {
+    fn into_response(self) -> Response {
+        let status: StatusCode = self.0.status();
+        (status, Json(json!({"detail": self.0.describe()}))).into_response()
+    }
+}
