@@ -142,8 +142,8 @@ async fn operations_routes_answer() {
         .iter()
         .map(|p| p["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["frames", "probe", "sleep"]);
-    let sleep: &Value = &pipelines["pipelines"][2];
+    assert_eq!(names, ["biomech", "frames", "probe", "sleep"]);
+    let sleep: &Value = &pipelines["pipelines"][3];
     assert_eq!(
         sleep["params_schema"]["properties"]["seconds"]["type"],
         "number"
