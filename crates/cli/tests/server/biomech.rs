@@ -397,3 +397,62 @@ async fn without_anonymous_access_the_biomechanics_api_needs_a_token() {
     )
     .await;
 }
+
+#[test]
+fn the_overlay_keeps_the_audio_and_a_video_without_people_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_audio = dir.path().join("with-audio.mp4");
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-loop", "1", "-framerate", "25", "-i"])
+        .arg(fixture("basketball1.png"))
+        .args(["-f", "lavfi", "-i", "sine=frequency=440:duration=1"])
+        .args(["-frames:v", "25", "-vf", "scale=320:240,format=yuv420p"])
+        .args(["-c:v", "libx264", "-c:a", "aac", "-shortest"])
+        .arg(&with_audio)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = run_biomech(&with_audio, &[], &dir.path().join("audio"));
+    let streams = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "stream=codec_type",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(out.join("overlay.mp4"))
+        .output()
+        .unwrap();
+    let streams = String::from_utf8_lossy(&streams.stdout);
+    assert!(
+        streams.contains("video") && streams.contains("audio"),
+        "{streams}"
+    );
+
+    let nobody = dir.path().join("nobody.mp4");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=s=320x240:r=25:d=1",
+        ])
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&nobody)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = run_biomech(&nobody, &["overlay=false"], &dir.path().join("nobody"));
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["detection_rate"], 0.0);
+    assert_eq!(summary["angles"], serde_json::json!({}));
+    let csv = std::fs::read_to_string(out.join("angles.csv")).unwrap();
+    let first_row = csv.lines().nth(1).unwrap();
+    assert!(first_row.ends_with(",,,"), "{first_row}");
+    assert!(is_png(&out.join("chart_knee.png")));
+}

@@ -9,6 +9,7 @@ mod cli;
 mod cluster;
 mod end_to_end;
 mod frames;
+mod frames_api;
 mod harness;
 mod jobs_api;
 mod links;

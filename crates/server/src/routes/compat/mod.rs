@@ -3,6 +3,7 @@
 //! engine as `/v1`, with no logic of their own.
 
 pub mod biomech;
+pub mod frames;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -14,7 +15,8 @@ use serde_json::json;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// The compatible routes.
+/// The compatible routes: the biomechanics server's and the frame-extraction
+/// service's.
 pub fn router() -> Router<AppState> {
     Router::new()
         // The video streams to storage under the upload limit, not the small-body one.
@@ -26,6 +28,14 @@ pub fn router() -> Router<AppState> {
         .route("/cancelar/{job_id}", post(biomech::cancel))
         .route("/download-zip/{job_id}", get(biomech::download_zip))
         .route("/resultados/{job_id}/{name}", get(biomech::result_file))
+        .route("/users/", post(crate::routes::auth::register))
+        .route("/auth/token", post(crate::routes::auth::token))
+        .route(
+            "/videos/upload",
+            post(frames::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/videos/status", get(frames::status))
+        .route("/videos/download/{video_id}", get(frames::download))
 }
 
 /// An error as the original services (FastAPI) wrote them: `{"detail": …}`.
