@@ -372,6 +372,15 @@ async fn without_anonymous_access_the_biomechanics_api_needs_a_token() {
     let refused = processar(&anonymous, &fixture("messi_zoompan.mp4"), None).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 
+    // Nobody can take the anonymous account's address.
+    let squatter = anonymous
+        .post_json(
+            "/v1/auth/register",
+            serde_json::json!({"email": "anonymous@kinoflow.invalid", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(squatter.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
     let alice = server.user("alice@example.com").await;
     let started = expect(
         processar(&alice, &fixture("messi_zoompan.mp4"), None).await,
