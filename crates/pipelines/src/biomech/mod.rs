@@ -94,8 +94,7 @@ impl Pipeline for BiomechPipeline {
             model: params.model.variant(),
             filter_hz: params.filter_hz,
         };
-        self.write_data(&ctx, &tracked, &analysis, fps, &settings)
-            .await?;
+        write_data(&ctx, &tracked, &analysis, fps, &settings).await?;
         write_charts(&ctx, &tracked, &analysis, &joints, params.side).await?;
         if params.overlay {
             let selection = overlay::Selection::of(&analysis, &joints, params.side.sides());
@@ -134,40 +133,40 @@ impl BiomechPipeline {
             .map_err(transient)?
             .map_err(permanent)
     }
+}
 
-    async fn write_data(
-        &self,
-        ctx: &JobContext,
-        tracked: &Tracked,
-        analysis: &Analysis,
-        fps: f64,
-        settings: &report::Settings<'_>,
-    ) -> Result<(), PipelineError> {
-        let json = |value: Value| serde_json::to_vec_pretty(&value).map_err(transient);
-        let sink = &ctx.artifacts;
-        sink.put_bytes("keypoints.json", &json(report::keypoints(tracked, fps))?)
-            .await?;
-        sink.put_bytes(
-            "angles.csv",
-            report::angles_csv(tracked, analysis).as_bytes(),
-        )
+/// The data files: keypoints, angles, summary and the OpenSim pair.
+async fn write_data(
+    ctx: &JobContext,
+    tracked: &Tracked,
+    analysis: &Analysis,
+    fps: f64,
+    settings: &report::Settings<'_>,
+) -> Result<(), PipelineError> {
+    let json = |value: Value| serde_json::to_vec_pretty(&value).map_err(transient);
+    let sink = &ctx.artifacts;
+    sink.put_bytes("keypoints.json", &json(report::keypoints(tracked, fps))?)
         .await?;
-        sink.put_bytes(
-            "summary.json",
-            &json(report::summary(tracked, analysis, fps, settings))?,
-        )
-        .await?;
-        sink.put_bytes(
-            "markers.trc",
-            opensim::markers_trc(tracked, analysis, fps).as_bytes(),
-        )
-        .await?;
-        sink.put_bytes(
-            "angles.mot",
-            opensim::angles_mot(tracked, analysis).as_bytes(),
-        )
-        .await
-    }
+    sink.put_bytes(
+        "angles.csv",
+        report::angles_csv(tracked, analysis).as_bytes(),
+    )
+    .await?;
+    sink.put_bytes(
+        "summary.json",
+        &json(report::summary(tracked, analysis, fps, settings))?,
+    )
+    .await?;
+    sink.put_bytes(
+        "markers.trc",
+        opensim::markers_trc(tracked, analysis, fps).as_bytes(),
+    )
+    .await?;
+    sink.put_bytes(
+        "angles.mot",
+        opensim::angles_mot(tracked, analysis).as_bytes(),
+    )
+    .await
 }
 
 /// One chart per selected joint, of its 3D angle on the selected sides.
