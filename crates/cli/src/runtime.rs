@@ -2,15 +2,22 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use kinoflow_engine::blobs::BlobStore;
 use kinoflow_engine::store::{PostgresStore, SqliteStore, Store};
 use kinoflow_engine::{Engine, EngineConfig};
-use kinoflow_server::ServerConfig;
+use kinoflow_notify::{MailSettings, Notifier, NotifierConfig};
+use kinoflow_server::{ResultLinks, ServerConfig};
 use rand::RngCore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::settings::Settings;
+
+/// How often a node looks at the outbox while nothing is due there.
+const OUTBOX_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// The engine the settings describe, with every pipeline this build has.
 pub async fn open_engine(settings: &Settings) -> anyhow::Result<Engine> {
@@ -55,22 +62,66 @@ async fn open_blobs(url: &str) -> anyhow::Result<Arc<dyn BlobStore>> {
     Ok(blobs)
 }
 
-/// The server's settings; the token secret comes from configuration or, when
-/// none is set, from a file in the data directory made on first start.
+/// The server's settings.
 pub fn server_config(settings: &Settings) -> anyhow::Result<ServerConfig> {
-    let jwt_secret = match &settings.jwt_secret {
-        Some(secret) if secret.len() < 16 => bail!("jwt_secret must be at least 16 characters"),
-        Some(secret) => secret.as_bytes().to_vec(),
-        None => stored_secret(&settings.data_dir().join("jwt_secret"))?,
-    };
     Ok(ServerConfig {
-        jwt_secret,
+        jwt_secret: token_secret(settings)?,
         token_ttl: std::time::Duration::from_secs(settings.token_ttl_s.unwrap_or(3600)),
         max_upload_bytes: settings.max_upload_bytes.unwrap_or(u64::MAX),
         login_attempts_per_minute: settings.login_attempts_per_minute.unwrap_or(10),
         public_url: settings.public_url.clone(),
         allow_anonymous: settings.allow_anonymous.unwrap_or(false),
+        webhook_allow_private: settings.webhook_allow_private.unwrap_or(false),
+        mail_enabled: settings.smtp_url.is_some(),
     })
+}
+
+/// The token secret (it also signs links) comes from configuration or, when
+/// none is set, from a file in the data directory made on first start.
+fn token_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+    match &settings.jwt_secret {
+        Some(secret) if secret.len() < 16 => bail!("jwt_secret must be at least 16 characters"),
+        Some(secret) => Ok(secret.as_bytes().to_vec()),
+        None => stored_secret(&settings.data_dir().join("jwt_secret")),
+    }
+}
+
+/// Starts this node's notifier, which delivers the outbox's webhooks and mail
+/// until `shutdown` fires.
+pub fn start_notifier(
+    settings: &Settings,
+    engine: &Engine,
+    shutdown: CancellationToken,
+) -> anyhow::Result<JoinHandle<()>> {
+    let mail = match (&settings.smtp_url, &settings.mail_from) {
+        (Some(smtp_url), Some(from)) => Some(MailSettings {
+            smtp_url: smtp_url.clone(),
+            from: from.clone(),
+            ca_pem: settings
+                .smtp_ca_file
+                .as_ref()
+                .map(|path| {
+                    std::fs::read(path)
+                        .with_context(|| format!("could not read smtp_ca_file {}", path.display()))
+                })
+                .transpose()?,
+        }),
+        _ => None,
+    };
+    let links = ResultLinks::new(
+        &token_secret(settings)?,
+        settings.public_url.as_deref().unwrap_or("http://localhost"),
+        Duration::from_secs(settings.mail_link_ttl_s.unwrap_or(24 * 3600)),
+    );
+    let config = NotifierConfig {
+        allow_private: settings.webhook_allow_private.unwrap_or(false),
+        retry_base: Settings::seconds(settings.notify_retry_base_s),
+        poll_interval: OUTBOX_POLL_INTERVAL,
+        mail,
+    };
+    let notifier =
+        Notifier::new(engine.store.clone(), config, Arc::new(links)).map_err(anyhow::Error::msg)?;
+    Ok(tokio::spawn(notifier.run(shutdown)))
 }
 
 fn stored_secret(path: &Path) -> anyhow::Result<Vec<u8>> {

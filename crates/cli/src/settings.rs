@@ -64,6 +64,24 @@ pub struct Settings {
     /// Serve the compatible APIs (e.g. the biomechanics server's `/processar`) without a token, as the originals did [default: false]
     #[arg(long, env = "KINOFLOW_ALLOW_ANONYMOUS")]
     pub allow_anonymous: Option<bool>,
+    /// Accept webhook and callback URLs on loopback, private and link-local addresses [default: false]
+    #[arg(long, env = "KINOFLOW_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: Option<bool>,
+    /// First wait before a failed webhook or e-mail is sent again, in seconds; doubles each time, for 24 h [default: 5]
+    #[arg(long, env = "KINOFLOW_NOTIFY_RETRY_BASE_S")]
+    pub notify_retry_base_s: Option<f64>,
+    /// SMTP server for notification mail: smtp://host:port, smtp://host?tls=required (STARTTLS) or smtps://host, with user:password@ if needed [default: no mail]
+    #[arg(long, env = "KINOFLOW_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address of notification mail
+    #[arg(long, env = "KINOFLOW_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// PEM file of the authority that signed the SMTP server's certificate, when the public roots do not vouch for it [default: public roots only]
+    #[arg(long, env = "KINOFLOW_SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+    /// How long the download link in a mail works, in seconds [default: 86400]
+    #[arg(long, env = "KINOFLOW_MAIL_LINK_TTL_S")]
+    pub mail_link_ttl_s: Option<u64>,
 }
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -104,6 +122,12 @@ impl Settings {
             models_dir: self.models_dir.or(file.models_dir),
             allow_anonymous: self.allow_anonymous.or(file.allow_anonymous),
             public_url: self.public_url.or(file.public_url),
+            webhook_allow_private: self.webhook_allow_private.or(file.webhook_allow_private),
+            notify_retry_base_s: self.notify_retry_base_s.or(file.notify_retry_base_s),
+            smtp_url: self.smtp_url.or(file.smtp_url),
+            mail_from: self.mail_from.or(file.mail_from),
+            smtp_ca_file: self.smtp_ca_file.or(file.smtp_ca_file),
+            mail_link_ttl_s: self.mail_link_ttl_s.or(file.mail_link_ttl_s),
         }
     }
 
@@ -137,6 +161,12 @@ impl Settings {
                 models_dir: self.models_dir,
                 allow_anonymous: Some(self.allow_anonymous.unwrap_or(false)),
                 public_url: self.public_url.filter(|url| !url.is_empty()),
+                webhook_allow_private: Some(self.webhook_allow_private.unwrap_or(false)),
+                notify_retry_base_s: Some(self.notify_retry_base_s.unwrap_or(5.0)),
+                smtp_url: self.smtp_url.filter(|url| !url.is_empty()),
+                mail_from: self.mail_from.filter(|from| !from.is_empty()),
+                smtp_ca_file: self.smtp_ca_file,
+                mail_link_ttl_s: Some(self.mail_link_ttl_s.unwrap_or(24 * 3600)),
                 data_dir: Some(data_dir),
             };
         resolved.check()?;
@@ -148,6 +178,7 @@ impl Settings {
             ("lease_ttl_s", self.lease_ttl_s),
             ("retry_base_s", self.retry_base_s),
             ("shutdown_grace_s", self.shutdown_grace_s),
+            ("notify_retry_base_s", self.notify_retry_base_s),
         ] {
             if seconds.is_some_and(|s| !(0.0..=1e7).contains(&s)) {
                 bail!("{name} must be a number of seconds between 0 and 10000000");
@@ -159,6 +190,21 @@ impl Settings {
         if self.max_attempts.is_some_and(|n| n < 1) {
             bail!("max_attempts must be at least 1");
         }
+        if self.notify_retry_base_s.is_some_and(|s| s < 0.01) {
+            bail!("notify_retry_base_s must be at least 0.01 seconds");
+        }
+        if self.mail_link_ttl_s == Some(0) {
+            bail!("mail_link_ttl_s must be at least 1 second");
+        }
+        if self.smtp_url.is_some() && self.mail_from.is_none() {
+            bail!("smtp_url needs mail_from (KINOFLOW_MAIL_FROM), the address mail is sent from");
+        }
+        if self.smtp_ca_file.is_some() && self.smtp_url.is_none() {
+            bail!("smtp_ca_file is for the SMTP server in smtp_url (KINOFLOW_SMTP_URL), which is not set");
+        }
+        if self.smtp_url.is_some() && self.public_url.is_none() {
+            bail!("smtp_url needs public_url (KINOFLOW_PUBLIC_URL): the links in mails are built from it");
+        }
         Ok(())
     }
 
@@ -169,6 +215,7 @@ impl Settings {
             shown.jwt_secret = Some(MASK.to_owned());
         }
         shown.database_url = shown.database_url.map(|url| mask_url_password(&url));
+        shown.smtp_url = shown.smtp_url.map(|url| mask_url_password(&url));
         Ok(toml::to_string(&shown)?)
     }
 

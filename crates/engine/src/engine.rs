@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use kinoflow_blobs::{BlobError, BlobStore};
-use kinoflow_store::{JobRecord, NewJob, Store, StoreError};
+use kinoflow_store::{JobNotices, JobRecord, NewJob, Store, StoreError};
 use serde_json::Value;
 use tokio::sync::Notify;
 
@@ -25,6 +25,7 @@ pub struct Submission {
     pub upload_id: Option<String>,
     pub params: Value,
     pub idempotency_key: Option<String>,
+    pub notices: JobNotices,
 }
 
 /// Why a submission was refused.
@@ -168,6 +169,7 @@ impl Engine {
             params,
             max_attempts: self.config.max_attempts,
             idempotency_key: submission.idempotency_key,
+            notices: submission.notices,
         })
     }
 

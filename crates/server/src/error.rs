@@ -70,6 +70,12 @@ impl ApiError {
         text
     }
 
+    /// The same error, its message saying which part of the request it is about.
+    pub fn prefixed(mut self, part: &str) -> Self {
+        self.message = format!("{part}: {}", self.message);
+        self
+    }
+
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
     }

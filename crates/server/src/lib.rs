@@ -1,11 +1,12 @@
 //! kinoflow's HTTP API: the `/v1` routes (auth, uploads, jobs, events,
-//! artifacts, pipelines), operations (`/health`, `/ready`, `/metrics`) and the
-//! OpenAPI document generated from the handlers themselves.
+//! artifacts, links, webhooks, pipelines), operations (`/health`, `/ready`,
+//! `/metrics`) and the OpenAPI document generated from the handlers themselves.
 
 mod auth;
 mod error;
 mod extract;
 mod metrics;
+mod notices;
 mod openapi;
 mod routes;
 mod signing;
@@ -29,11 +30,12 @@ use utoipa_axum::routes;
 pub use auth::hash_password;
 pub use error::ApiError;
 pub use routes::auth::{check_new_account, normalise_email};
+pub use routes::links::ResultLinks;
 pub use state::{AppState, ServerConfig};
 
 use routes::{
-    admin, artifacts, auth as auth_routes, events, jobs, links, operations, pipelines, presign,
-    uploads,
+    admin, artifacts, auth as auth_routes, deliveries, events, jobs, links, operations, pipelines,
+    presign, uploads, webhooks,
 };
 
 /// The largest request body outside uploads: JSON and forms.
@@ -53,7 +55,7 @@ pub fn app(state: AppState) -> Router {
         .merge(streamed)
         .routes(routes!(auth_routes::register))
         .routes(routes!(auth_routes::token))
-        .routes(routes!(auth_routes::me))
+        .routes(routes!(auth_routes::me, auth_routes::update_me))
         .routes(routes!(
             auth_routes::create_api_key,
             auth_routes::list_api_keys
@@ -70,6 +72,13 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(artifacts::archive))
         .routes(routes!(links::create_link))
         .routes(routes!(links::follow_link))
+        .routes(routes!(webhooks::create_webhook, webhooks::list_webhooks))
+        .routes(routes!(webhooks::delete_webhook))
+        .routes(routes!(webhooks::rotate_webhook_secret))
+        .routes(routes!(webhooks::callback_secret))
+        .routes(routes!(webhooks::rotate_callback_secret))
+        .routes(routes!(deliveries::list_deliveries))
+        .routes(routes!(deliveries::redeliver))
         .routes(routes!(pipelines::list_pipelines))
         .routes(routes!(admin::list_workers))
         .routes(routes!(admin::queue))

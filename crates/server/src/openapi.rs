@@ -16,6 +16,7 @@ use utoipa::OpenApi;
         (name = "uploads", description = "Input files"),
         (name = "jobs", description = "Analysis jobs and their events"),
         (name = "artifacts", description = "Job results"),
+        (name = "webhooks", description = "Webhook endpoints, signing secrets and each job's deliveries"),
         (name = "pipelines", description = "The analyses on offer"),
         (name = "admin", description = "Worker processes and the queue, for administrators"),
         (name = "operations", description = "Health, readiness and metrics")

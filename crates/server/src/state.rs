@@ -25,6 +25,10 @@ pub struct ServerConfig {
     /// Serve the compatible APIs that the original services served without
     /// authentication to callers without a token.
     pub allow_anonymous: bool,
+    /// Accept callback and endpoint URLs on internal addresses.
+    pub webhook_allow_private: bool,
+    /// An SMTP server is configured, so jobs may ask to be mailed.
+    pub mail_enabled: bool,
 }
 
 /// The handlers' shared state.
@@ -38,6 +42,8 @@ pub struct AppState {
     pub link_key: Arc<Vec<u8>>,
     pub public_url: Option<String>,
     pub allow_anonymous: bool,
+    pub webhook_allow_private: bool,
+    pub mail_enabled: bool,
     pub http_metrics: HttpMetrics,
     /// Cancelled when the server shuts down, so long-lived streams end.
     pub shutdown: CancellationToken,
@@ -53,6 +59,8 @@ impl AppState {
             link_key: Arc::new(link_key(&config.jwt_secret)),
             public_url: config.public_url.clone(),
             allow_anonymous: config.allow_anonymous,
+            webhook_allow_private: config.webhook_allow_private,
+            mail_enabled: config.mail_enabled,
             http_metrics,
             shutdown,
             engine,
@@ -62,7 +70,7 @@ impl AppState {
 
 /// A key for share links of its own, so that a link signature can never pass
 /// for a token signature or the other way round.
-fn link_key(secret: &[u8]) -> Vec<u8> {
+pub(crate) fn link_key(secret: &[u8]) -> Vec<u8> {
     use hmac::{Hmac, Mac};
     let mut mac =
         Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");

@@ -20,6 +20,8 @@ pub struct UserView {
     pub email: String,
     /// `user` or `admin`.
     pub role: String,
+    /// Mailed at the end of each job that names no `notify_email` of its own.
+    pub notify_by_email: bool,
     pub created_at: String,
 }
 
@@ -29,6 +31,7 @@ impl From<&AuthUser> for UserView {
             id: user.id.clone(),
             email: user.email.clone(),
             role: user.role.as_str().to_owned(),
+            notify_by_email: user.notify_by_email,
             created_at: rfc3339(user.created_at),
         }
     }
@@ -123,6 +126,10 @@ pub struct JobView {
     pub warnings: Vec<String>,
     /// The owner asked to cancel; the worker is stopping.
     pub cancel_requested: bool,
+    /// Called when the job ends (see `/v1/jobs/{id}/deliveries`).
+    pub callback_url: Option<String>,
+    /// Mailed when the job succeeds or fails.
+    pub notify_email: Option<String>,
     /// When a retrying job runs again.
     pub retry_at: Option<String>,
     pub created_at: String,
@@ -151,6 +158,8 @@ impl JobView {
             error: job.error,
             warnings: job.warnings,
             cancel_requested: job.cancel_requested,
+            callback_url: job.notices.callback_url,
+            notify_email: job.notices.email,
             created_at: rfc3339(job.created_at),
             started_at: job.started_at.map(rfc3339),
             finished_at: job.finished_at.map(rfc3339),

@@ -1,9 +1,11 @@
-//! The repository of kinoflow: users, API keys, uploads, jobs, job events and
-//! artifacts. The engine and the server talk to the [`Store`] trait only;
-//! SQLite (embedded) and PostgreSQL (shared by several nodes) implement it.
+//! The repository of kinoflow: users, API keys, uploads, jobs, job events,
+//! artifacts, webhook endpoints and the outbox of notifications. The engine
+//! and the server talk to the [`Store`] trait only; SQLite (embedded) and
+//! PostgreSQL (shared by several nodes) implement it.
 
 mod error;
 mod model;
+mod notifications;
 mod postgres;
 mod repository;
 mod rows;

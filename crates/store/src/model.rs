@@ -81,6 +81,8 @@ pub struct UserRecord {
     pub email: String,
     pub password_hash: String,
     pub role: Role,
+    /// Mail the user at the end of each of their jobs that names no address of its own.
+    pub notify_by_email: bool,
     pub created_at: i64,
 }
 
@@ -117,6 +119,17 @@ pub struct NewJob {
     pub params: Value,
     pub max_attempts: i64,
     pub idempotency_key: Option<String>,
+    /// Where to announce the job's end: a URL to call and an address to mail.
+    pub notices: JobNotices,
+}
+
+/// Who hears of a job's end besides its owner's webhook endpoints.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobNotices {
+    /// Called with the job's terminal event, signed with the owner's callback secret.
+    pub callback_url: Option<String>,
+    /// Mailed when the job succeeds (with a download link) or fails.
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +151,7 @@ pub struct JobRecord {
     pub error: Option<String>,
     pub warnings: Vec<String>,
     pub idempotency_key: Option<String>,
+    pub notices: JobNotices,
     pub created_at: i64,
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
@@ -263,4 +277,124 @@ pub struct PresignedUpload {
     pub received_size: Option<i64>,
     pub received_sha256: Option<String>,
     pub created_at: i64,
+}
+
+/// The events a webhook endpoint may subscribe to.
+pub const WEBHOOK_EVENTS: [&str; 4] = [
+    "job.succeeded",
+    "job.failed",
+    "job.cancelled",
+    "job.progress",
+];
+
+/// A URL a user registered to hear of their jobs' events.
+#[derive(Debug, Clone)]
+pub struct WebhookEndpoint {
+    pub id: String,
+    pub owner_id: String,
+    pub url: String,
+    /// Some of [`WEBHOOK_EVENTS`].
+    pub events: Vec<String>,
+    /// `whsec_…`: signs every delivery to this endpoint.
+    pub secret: String,
+    pub created_at: i64,
+}
+
+/// How a delivery reaches its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Webhook,
+    Email,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Webhook => "webhook",
+            Channel::Email => "email",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Channel> {
+        match s {
+            "webhook" => Some(Channel::Webhook),
+            "email" => Some(Channel::Email),
+            _ => None,
+        }
+    }
+}
+
+/// Where a delivery is: waiting for its (next) attempt, or done one way or the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryState {
+    Pending,
+    Delivered,
+    /// Retried until its window closed (or its endpoint went) without success.
+    Failed,
+}
+
+impl DeliveryState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryState::Pending => "pending",
+            DeliveryState::Delivered => "delivered",
+            DeliveryState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DeliveryState> {
+        match s {
+            "pending" => Some(DeliveryState::Pending),
+            "delivered" => Some(DeliveryState::Delivered),
+            "failed" => Some(DeliveryState::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One announcement in the outbox: an event of one job for one target.
+/// Its id is the same on every attempt, so receivers can drop repeats.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub id: String,
+    pub job_id: String,
+    pub owner_id: String,
+    pub channel: Channel,
+    /// A URL or an e-mail address.
+    pub target: String,
+    /// The endpoint it was made for; `None` for a job's own callback URL and for e-mail.
+    pub endpoint_id: Option<String>,
+    pub event: String,
+    /// The body sent, fixed when the event happened.
+    pub payload: String,
+    pub state: DeliveryState,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    /// After this, a failed attempt is the last.
+    pub give_up_at: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One try at a delivery, as it went.
+#[derive(Debug, Clone)]
+pub struct DeliveryAttempt {
+    pub delivery_id: String,
+    /// 1 for the first try.
+    pub attempt: i64,
+    pub started_at: i64,
+    pub duration_ms: i64,
+    /// The receiver's HTTP status, for webhooks that got an answer.
+    pub status_code: Option<i64>,
+    pub error: Option<String>,
+    pub succeeded: bool,
+}
+
+/// What follows an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterAttempt {
+    Delivered,
+    /// Try again at this time (ms since epoch).
+    RetryAt(i64),
+    GiveUp,
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::model::*;
+use crate::notifications::with_notification_methods;
 use crate::now_ms;
 use crate::repository::StoreResult;
 use crate::rows::*;
@@ -58,7 +59,7 @@ async fn announce_new_job(tx: &mut Transaction<'_, Postgres>) -> StoreResult<()>
     Ok(())
 }
 
-shared_store!(PostgresStore, Postgres, {
+with_notification_methods!(shared_store, PostgresStore, Postgres, {
     async fn watch_new_jobs(&self, wake: Arc<Notify>) -> StoreResult<()> {
         let mut listener = PgListener::connect_with(&self.pool).await?;
         listener.listen(NEW_JOBS_CHANNEL).await?;

@@ -122,6 +122,52 @@ pub trait Store: Send + Sync + 'static {
     /// Queued, retrying and running jobs by pipeline and state.
     async fn queue_stats(&self) -> StoreResult<Vec<QueueStat>>;
 
+    // Webhook endpoints.
+    async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
+    async fn list_webhooks(&self, owner_id: &str) -> StoreResult<Vec<WebhookEndpoint>>;
+    async fn get_webhook(&self, id: &str) -> StoreResult<Option<WebhookEndpoint>>;
+    /// Deletes one of the owner's endpoints; false when the owner has no such endpoint.
+    async fn delete_webhook(&self, owner_id: &str, id: &str) -> StoreResult<bool>;
+    /// Replaces the secret of one of the owner's endpoints; `None` when there is no such endpoint.
+    async fn set_webhook_secret(
+        &self,
+        owner_id: &str,
+        id: &str,
+        secret: &str,
+    ) -> StoreResult<Option<WebhookEndpoint>>;
+    /// The secret that signs calls to the callback URLs of the owner's jobs;
+    /// `candidate` becomes it when the owner has none yet.
+    async fn callback_secret(&self, owner_id: &str, candidate: &str) -> StoreResult<String>;
+    async fn set_callback_secret(&self, owner_id: &str, secret: &str) -> StoreResult<()>;
+    /// Whether the user is mailed at the end of each of their jobs; `None`
+    /// when there is no such user.
+    async fn set_notify_by_email(&self, user_id: &str, on: bool)
+        -> StoreResult<Option<UserRecord>>;
+
+    // The outbox. Deliveries are written by the state changes they announce.
+    /// Takes up to `limit` due deliveries, counting an attempt for each and
+    /// holding them until `hold_until` so that other nodes leave them alone.
+    async fn claim_deliveries(&self, limit: i64, hold_until: i64) -> StoreResult<Vec<Delivery>>;
+    /// Records an attempt and what follows it; ignored when the delivery was
+    /// claimed again meanwhile (its hold ran out).
+    async fn record_attempt(
+        &self,
+        attempt: &DeliveryAttempt,
+        after: AfterAttempt,
+    ) -> StoreResult<()>;
+    /// A job's deliveries, oldest first.
+    async fn list_deliveries(&self, job_id: &str) -> StoreResult<Vec<Delivery>>;
+    /// The attempts at all of a job's deliveries, in order.
+    async fn list_attempts(&self, job_id: &str) -> StoreResult<Vec<DeliveryAttempt>>;
+    /// Queues one of the job's deliveries again, due now and retried until
+    /// `give_up_at`; false when the job has no such delivery.
+    async fn redeliver(
+        &self,
+        job_id: &str,
+        delivery_id: &str,
+        give_up_at: i64,
+    ) -> StoreResult<bool>;
+
     // Wake-ups.
     /// Wakes `wake`'s waiters whenever another process queues a job, until an
     /// error. Backends that cannot tell return at once; workers poll anyway.

@@ -45,8 +45,9 @@ pub(crate) use stored_row;
 pub(crate) const JOB_COLUMNS: &str =
     "id, owner_id, pipeline, upload_id, params, state, progress, stage, \
     attempts, max_attempts, run_after, lease_expires_at, worker_id, cancel_requested, error, \
-    warnings, idempotency_key, created_at, started_at, finished_at, updated_at";
-pub(crate) const USER_COLUMNS: &str = "id, email, password_hash, role, created_at";
+    warnings, idempotency_key, callback_url, notify_email, created_at, started_at, finished_at, \
+    updated_at";
+pub(crate) const USER_COLUMNS: &str = "id, email, password_hash, role, notify_by_email, created_at";
 pub(crate) const API_KEY_COLUMNS: &str = "id, user_id, name, prefix, created_at, revoked_at";
 pub(crate) const ARTIFACT_COLUMNS: &str =
     "job_id, name, blob_key, content_type, size, sha256, created_at";
@@ -77,6 +78,10 @@ pub(crate) fn job_from_row(row: &impl StoredRow) -> StoreResult<JobRecord> {
         warnings: serde_json::from_str(&warnings)
             .map_err(|e| StoreError::Corrupt(e.to_string()))?,
         idempotency_key: row.opt_text("idempotency_key")?,
+        notices: JobNotices {
+            callback_url: row.opt_text("callback_url")?,
+            email: row.opt_text("notify_email")?,
+        },
         created_at: row.int("created_at")?,
         started_at: row.opt_int("started_at")?,
         finished_at: row.opt_int("finished_at")?,
@@ -92,6 +97,7 @@ pub(crate) fn user_from_row(row: &impl StoredRow) -> StoreResult<UserRecord> {
         password_hash: row.text("password_hash")?,
         role: Role::parse(&role)
             .ok_or_else(|| StoreError::Corrupt(format!("unknown role {role:?}")))?,
+        notify_by_email: row.int("notify_by_email")? != 0,
         created_at: row.int("created_at")?,
     })
 }
@@ -202,4 +208,78 @@ pub(crate) fn presigned_from_row(row: &impl StoredRow) -> StoreResult<PresignedU
         received_sha256: row.opt_text("received_sha256")?,
         created_at: row.int("created_at")?,
     })
+}
+
+pub(crate) const WEBHOOK_COLUMNS: &str = "id, owner_id, url, events, secret, created_at";
+
+pub(crate) fn webhook_from_row(row: &impl StoredRow) -> StoreResult<WebhookEndpoint> {
+    let events = row.text("events")?;
+    Ok(WebhookEndpoint {
+        id: row.text("id")?,
+        owner_id: row.text("owner_id")?,
+        url: row.text("url")?,
+        events: serde_json::from_str(&events).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        secret: row.text("secret")?,
+        created_at: row.int("created_at")?,
+    })
+}
+
+pub(crate) const DELIVERY_COLUMNS: &str = "id, job_id, owner_id, channel, target, endpoint_id, \
+    event, payload, state, attempts, next_attempt_at, give_up_at, created_at, updated_at";
+
+pub(crate) fn delivery_from_row(row: &impl StoredRow) -> StoreResult<Delivery> {
+    let channel = row.text("channel")?;
+    let state = row.text("state")?;
+    Ok(Delivery {
+        id: row.text("id")?,
+        job_id: row.text("job_id")?,
+        owner_id: row.text("owner_id")?,
+        channel: Channel::parse(&channel)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown channel {channel:?}")))?,
+        target: row.text("target")?,
+        endpoint_id: row.opt_text("endpoint_id")?,
+        event: row.text("event")?,
+        payload: row.text("payload")?,
+        state: DeliveryState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown delivery state {state:?}")))?,
+        attempts: row.int("attempts")?,
+        next_attempt_at: row.int("next_attempt_at")?,
+        give_up_at: row.int("give_up_at")?,
+        created_at: row.int("created_at")?,
+        updated_at: row.int("updated_at")?,
+    })
+}
+
+pub(crate) const ATTEMPT_COLUMNS: &str =
+    "delivery_id, attempt, started_at, duration_ms, status_code, error, succeeded";
+
+pub(crate) fn attempt_from_row(row: &impl StoredRow) -> StoreResult<DeliveryAttempt> {
+    Ok(DeliveryAttempt {
+        delivery_id: row.text("delivery_id")?,
+        attempt: row.int("attempt")?,
+        started_at: row.int("started_at")?,
+        duration_ms: row.int("duration_ms")?,
+        status_code: row.opt_int("status_code")?,
+        error: row.opt_text("error")?,
+        succeeded: row.int("succeeded")? != 0,
+    })
+}
+
+/// What a webhook or an e-mail says of a job: the Standard Webhooks shape,
+/// `{type, timestamp, data}`.
+pub(crate) fn job_event_payload(event: &str, job: &JobRecord) -> String {
+    json!({
+        "type": event,
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "data": {
+            "id": job.id,
+            "pipeline": job.pipeline,
+            "state": job.state.as_str(),
+            "progress": job.progress,
+            "stage": job.stage,
+            "error": job.error,
+            "warnings": job.warnings,
+        },
+    })
+    .to_string()
 }

@@ -8,6 +8,8 @@
 /// pool of database `$db`. Items in the braces are added to the impl.
 macro_rules! shared_store {
     ($store:ty, $db:ty, { $($extra:tt)* }) => {
+        $crate::notifications::outbox_helpers!($db);
+
         async fn insert_event(
             tx: &mut sqlx::Transaction<'_, $db>,
             job_id: &str,
@@ -33,8 +35,8 @@ macro_rules! shared_store {
             let now = now_ms();
             let inserted = sqlx::query(&format!(
                 "INSERT INTO jobs (id, owner_id, pipeline, upload_id, params, state, max_attempts, \
-                 run_after, idempotency_key, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10) \
+                 run_after, idempotency_key, callback_url, notify_email, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}"
             ))
             .bind(Uuid::now_v7().to_string())
@@ -45,6 +47,8 @@ macro_rules! shared_store {
             .bind(job.max_attempts)
             .bind(now)
             .bind(&job.idempotency_key)
+            .bind(&job.notices.callback_url)
+            .bind(&job.notices.email)
             .bind(now)
             .bind(now)
             .fetch_optional(&mut **tx)
@@ -75,6 +79,7 @@ macro_rules! shared_store {
                     email: email.to_owned(),
                     password_hash: password_hash.to_owned(),
                     role,
+                    notify_by_email: false,
                     created_at: now_ms(),
                 };
                 let inserted = sqlx::query(
@@ -168,8 +173,9 @@ macro_rules! shared_store {
 
             async fn user_by_api_key_hash(&self, key_hash: &str) -> StoreResult<Option<UserRecord>> {
                 let row = sqlx::query(
-                    "SELECT u.id, u.email, u.password_hash, u.role, u.created_at FROM api_keys k \
-                     JOIN users u ON u.id = k.user_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+                    "SELECT u.id, u.email, u.password_hash, u.role, u.notify_by_email, u.created_at \
+                     FROM api_keys k JOIN users u ON u.id = k.user_id \
+                     WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
                 )
                 .bind(key_hash)
                 .fetch_optional(&self.pool)
@@ -375,11 +381,11 @@ macro_rules! shared_store {
                 let now = now_ms();
                 let mut tx = self.pool.begin().await?;
                 let row = match &progress {
-                    Some((fraction, stage)) => sqlx::query(
+                    Some((fraction, stage)) => sqlx::query(&format!(
                         "UPDATE jobs SET lease_expires_at = $1, updated_at = $2, progress = $3, stage = $4 \
                              WHERE id = $5 AND lease_token = $6 AND state = 'running' \
-                             RETURNING cancel_requested",
-                    )
+                             RETURNING {JOB_COLUMNS}"
+                    ))
                     .bind(now + lease_ttl_ms)
                     .bind(now)
                     .bind(fraction)
@@ -389,11 +395,11 @@ macro_rules! shared_store {
                     .fetch_optional(&mut *tx)
                     .await?,
                     None => {
-                        sqlx::query(
+                        sqlx::query(&format!(
                             "UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
                              WHERE id = $3 AND lease_token = $4 AND state = 'running' \
-                             RETURNING cancel_requested",
-                        )
+                             RETURNING {JOB_COLUMNS}"
+                        ))
                         .bind(now + lease_ttl_ms)
                         .bind(now)
                         .bind(job_id)
@@ -405,12 +411,14 @@ macro_rules! shared_store {
                 let Some(row) = row else {
                     return Ok(Heartbeat::LeaseLost);
                 };
+                let job = job_from_row(&row)?;
                 if let Some((fraction, stage)) = &progress {
                     let data = json!({ "progress": fraction, "stage": stage });
                     insert_event(&mut tx, job_id, "progress", &data).await?;
+                    enqueue_job_event(&mut tx, &job, "job.progress").await?;
                 }
                 tx.commit().await?;
-                Ok(if row.try_get::<i64, _>("cancel_requested")? != 0 {
+                Ok(if job.cancel_requested {
                     Heartbeat::CancelRequested
                 } else {
                     Heartbeat::Renewed
@@ -475,6 +483,7 @@ macro_rules! shared_store {
                     insert_event(&mut tx, job_id, "progress", &data).await?;
                 }
                 insert_event(&mut tx, job_id, "state", &state_event(&job)).await?;
+                enqueue_job_end(&mut tx, &job).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -495,6 +504,7 @@ macro_rules! shared_store {
                     Some(row) => {
                         let job = job_from_row(&row)?;
                         insert_event(&mut tx, job_id, "state", &state_event(&job)).await?;
+                        enqueue_job_end(&mut tx, &job).await?;
                         Some(job)
                     }
                     None => {
@@ -546,6 +556,7 @@ macro_rules! shared_store {
                     if let Some(row) = row {
                         let job = job_from_row(&row)?;
                         insert_event(&mut tx, &job_id, "state", &state_event(&job)).await?;
+                        enqueue_job_end(&mut tx, &job).await?;
                         announce_new_job(&mut tx).await?;
                         reaped.push(job_id);
                     }
@@ -557,6 +568,9 @@ macro_rules! shared_store {
             async fn delete_job(&self, job_id: &str) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 for table_and_key in [
+                    "DELETE FROM delivery_attempts WHERE delivery_id IN \
+                     (SELECT id FROM deliveries WHERE job_id = $1)",
+                    "DELETE FROM deliveries WHERE job_id = $1",
                     "DELETE FROM job_events WHERE job_id = $1",
                     "DELETE FROM artifacts WHERE job_id = $1",
                     "DELETE FROM jobs WHERE id = $1",

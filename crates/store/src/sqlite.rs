@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 use crate::model::*;
+use crate::notifications::with_notification_methods;
 use crate::now_ms;
 use crate::repository::StoreResult;
 use crate::rows::*;
@@ -74,4 +75,4 @@ async fn announce_new_job(_tx: &mut sqlx::Transaction<'_, Sqlite>) -> StoreResul
     Ok(())
 }
 
-shared_store!(SqliteStore, Sqlite, {});
+with_notification_methods!(shared_store, SqliteStore, Sqlite, {});

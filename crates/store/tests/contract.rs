@@ -28,6 +28,7 @@ fn new_job(owner_id: &str, key: Option<&str>) -> NewJob {
         params: json!({"seconds": 1}),
         max_attempts: 2,
         idempotency_key: key.map(str::to_owned),
+        notices: JobNotices::default(),
     }
 }
 
@@ -392,6 +393,242 @@ async fn jobs_submitted_together_queue_whole_and_in_order(store: &dyn Store) {
         .is_none());
 }
 
+fn endpoint(owner_id: &str, events: &[&str]) -> WebhookEndpoint {
+    WebhookEndpoint {
+        id: uuid::Uuid::now_v7().to_string(),
+        owner_id: owner_id.to_owned(),
+        url: "https://example.com/hook".to_owned(),
+        events: events.iter().map(|e| e.to_string()).collect(),
+        secret: "whsec_c2VjcmV0".to_owned(),
+        created_at: now_ms(),
+    }
+}
+
+fn attempt(delivery: &Delivery, succeeded: bool) -> DeliveryAttempt {
+    DeliveryAttempt {
+        delivery_id: delivery.id.clone(),
+        attempt: delivery.attempts,
+        started_at: now_ms(),
+        duration_ms: 3,
+        status_code: Some(if succeeded { 200 } else { 500 }),
+        error: (!succeeded).then(|| "the receiver answered 500".to_owned()),
+        succeeded,
+    }
+}
+
+async fn the_outbox_announces_what_happened(store: &dyn Store) {
+    let owner_id = owner(store, "outbox@example.com").await;
+    let watcher = endpoint(&owner_id, &["job.succeeded", "job.progress"]);
+    store.create_webhook(&watcher).await.unwrap();
+    store
+        .create_webhook(&endpoint(&owner_id, &["job.failed"]))
+        .await
+        .unwrap();
+    let notices = JobNotices {
+        callback_url: Some("https://example.com/callback".to_owned()),
+        email: Some("outbox@example.com".to_owned()),
+    };
+    // A pipeline of its own, so that no job left by other checks is claimed.
+    let pipeline = "outbox".to_owned();
+    let (job, _) = store
+        .create_job(NewJob {
+            notices: notices.clone(),
+            pipeline: pipeline.clone(),
+            ..new_job(&owner_id, None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(job.notices, notices);
+    assert!(store.list_deliveries(&job.id).await.unwrap().is_empty());
+    let claimed = store
+        .claim_job("w", &[pipeline], 30_000)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .heartbeat(&job.id, &claimed.lease, 30_000, Some((0.5, None)))
+        .await
+        .unwrap();
+    assert!(store
+        .finish_job(
+            &job.id,
+            &claimed.lease,
+            Outcome::Succeeded { warnings: vec![] }
+        )
+        .await
+        .unwrap());
+    let deliveries = store.list_deliveries(&job.id).await.unwrap();
+    let made: Vec<(&str, &str, Channel)> = deliveries
+        .iter()
+        .map(|d| (d.event.as_str(), d.target.as_str(), d.channel))
+        .collect();
+    assert_eq!(
+        made,
+        [
+            ("job.progress", "https://example.com/hook", Channel::Webhook),
+            (
+                "job.succeeded",
+                "https://example.com/hook",
+                Channel::Webhook
+            ),
+            (
+                "job.succeeded",
+                "https://example.com/callback",
+                Channel::Webhook
+            ),
+            ("job.succeeded", "outbox@example.com", Channel::Email),
+        ]
+    );
+    assert_eq!(
+        deliveries[1].endpoint_id.as_deref(),
+        Some(watcher.id.as_str())
+    );
+    assert_eq!(deliveries[2].endpoint_id, None);
+    let payload: serde_json::Value = serde_json::from_str(&deliveries[1].payload).unwrap();
+    assert_eq!(payload["type"], "job.succeeded");
+    assert_eq!(payload["data"]["id"], job.id);
+
+    // Each due delivery goes to one taker at a time.
+    let hold_until = now_ms() + 60_000;
+    let taken = store.claim_deliveries(10, hold_until).await.unwrap();
+    assert_eq!(taken.len(), 4);
+    assert!(taken.iter().all(|d| d.attempts == 1));
+    assert!(store
+        .claim_deliveries(10, hold_until)
+        .await
+        .unwrap()
+        .is_empty());
+    let first = &taken[0];
+    store
+        .record_attempt(&attempt(first, false), AfterAttempt::RetryAt(now_ms() - 1))
+        .await
+        .unwrap();
+    let again = store.claim_deliveries(10, hold_until).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 2);
+    // A taker whose hold ran out records nothing over the new one's.
+    store
+        .record_attempt(&attempt(first, true), AfterAttempt::Delivered)
+        .await
+        .unwrap();
+    store
+        .record_attempt(&attempt(&again[0], true), AfterAttempt::Delivered)
+        .await
+        .unwrap();
+    for delivery in &taken[1..] {
+        store
+            .record_attempt(&attempt(delivery, false), AfterAttempt::GiveUp)
+            .await
+            .unwrap();
+    }
+    let attempts = store.list_attempts(&job.id).await.unwrap();
+    let of_first: Vec<bool> = attempts
+        .iter()
+        .filter(|a| a.delivery_id == first.id)
+        .map(|a| a.succeeded)
+        .collect();
+    assert_eq!(of_first, [false, true]);
+    let deliveries = store.list_deliveries(&job.id).await.unwrap();
+    assert_eq!(deliveries[0].state, DeliveryState::Delivered);
+    assert_eq!(deliveries[3].state, DeliveryState::Failed);
+
+    // A redelivery is due again at once.
+    assert!(store
+        .redeliver(&job.id, &first.id, now_ms() + 60_000)
+        .await
+        .unwrap());
+    assert!(!store.redeliver("other-job", &first.id, 0).await.unwrap());
+    let redelivered = store.claim_deliveries(10, hold_until).await.unwrap();
+    assert_eq!(redelivered.len(), 1);
+    assert_eq!(redelivered[0].id, first.id);
+    assert_eq!(redelivered[0].attempts, 3);
+
+    // A queued job cancelled: its callback hears it, nobody is mailed.
+    let (queued, _) = store
+        .create_job(NewJob {
+            notices,
+            ..new_job(&owner_id, None)
+        })
+        .await
+        .unwrap();
+    store.request_cancel(&queued.id).await.unwrap();
+    let cancelled = store.list_deliveries(&queued.id).await.unwrap();
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!(cancelled[0].event, "job.cancelled");
+    assert_eq!(cancelled[0].target, "https://example.com/callback");
+
+    store.delete_job(&job.id).await.unwrap();
+    assert!(store.list_deliveries(&job.id).await.unwrap().is_empty());
+    assert!(store.list_attempts(&job.id).await.unwrap().is_empty());
+}
+
+async fn webhook_endpoints_secrets_and_mail_setting(store: &dyn Store) {
+    let owner_id = owner(store, "endpoints@example.com").await;
+    let stranger = owner(store, "stranger@example.com").await;
+    let hook = endpoint(&owner_id, &["job.failed"]);
+    store.create_webhook(&hook).await.unwrap();
+    assert_eq!(store.list_webhooks(&owner_id).await.unwrap().len(), 1);
+    assert!(store.list_webhooks(&stranger).await.unwrap().is_empty());
+    assert!(store
+        .set_webhook_secret(&stranger, &hook.id, "whsec_eA==")
+        .await
+        .unwrap()
+        .is_none());
+    let rotated = store
+        .set_webhook_secret(&owner_id, &hook.id, "whsec_eA==")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rotated.secret, "whsec_eA==");
+    assert!(!store.delete_webhook(&stranger, &hook.id).await.unwrap());
+    assert!(store.delete_webhook(&owner_id, &hook.id).await.unwrap());
+    assert!(store.get_webhook(&hook.id).await.unwrap().is_none());
+
+    assert_eq!(
+        store.callback_secret(&owner_id, "first").await.unwrap(),
+        "first"
+    );
+    assert_eq!(
+        store.callback_secret(&owner_id, "second").await.unwrap(),
+        "first"
+    );
+    store.set_callback_secret(&owner_id, "third").await.unwrap();
+    assert_eq!(
+        store.callback_secret(&owner_id, "fourth").await.unwrap(),
+        "third"
+    );
+
+    let user = store.user_by_id(&owner_id).await.unwrap().unwrap();
+    assert!(!user.notify_by_email, "nobody is mailed unless they ask");
+    let user = store
+        .set_notify_by_email(&owner_id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(user.notify_by_email);
+    assert!(
+        store
+            .user_by_id(&owner_id)
+            .await
+            .unwrap()
+            .unwrap()
+            .notify_by_email
+    );
+    assert!(
+        !store
+            .user_by_id(&stranger)
+            .await
+            .unwrap()
+            .unwrap()
+            .notify_by_email
+    );
+    assert!(store
+        .set_notify_by_email("no-such-user", true)
+        .await
+        .unwrap()
+        .is_none());
+}
+
 /// Every check, against one backend.
 async fn contract(store: &dyn Store) {
     store.ping().await.unwrap();
@@ -403,6 +640,8 @@ async fn contract(store: &dyn Store) {
     users_and_api_keys(store).await;
     workers_and_queue_stats(store).await;
     jobs_submitted_together_queue_whole_and_in_order(store).await;
+    the_outbox_announces_what_happened(store).await;
+    webhook_endpoints_secrets_and_mail_setting(store).await;
 }
 
 /// A fresh database on the PostgreSQL server the tests use

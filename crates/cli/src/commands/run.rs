@@ -42,6 +42,7 @@ pub async fn run(
             upload_id,
             params,
             idempotency_key: None,
+            notices: Default::default(),
         })
         .await
         .map_err(explain)?;

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::runtime::{open_engine, server_config};
+use crate::runtime::{open_engine, server_config, start_notifier};
 use crate::settings::Settings;
 
 pub async fn serve(settings: Settings, print_config: bool) -> anyhow::Result<()> {
@@ -19,14 +19,17 @@ pub async fn serve(settings: Settings, print_config: bool) -> anyhow::Result<()>
         .with_context(|| format!("could not listen on {bind}"))?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    kinoflow_server::serve(
+    let notifier = start_notifier(&settings, &engine, shutdown.clone())?;
+    let served = kinoflow_server::serve(
         engine,
         &config,
         listener,
         settings.workers.unwrap_or(1),
         shutdown,
     )
-    .await
+    .await;
+    notifier.await?;
+    served
 }
 
 /// SIGINT or SIGTERM starts a graceful shutdown.

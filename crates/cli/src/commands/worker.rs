@@ -5,7 +5,7 @@ use kinoflow_engine::WorkerPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::serve::cancel_on_signal;
-use crate::runtime::open_engine;
+use crate::runtime::{open_engine, start_notifier};
 use crate::settings::Settings;
 
 pub async fn work(settings: Settings) -> anyhow::Result<()> {
@@ -13,11 +13,13 @@ pub async fn work(settings: Settings) -> anyhow::Result<()> {
     let workers = settings.workers.unwrap_or(1).max(1);
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
+    let notifier = start_notifier(&settings, &engine, shutdown.clone())?;
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(workers, "worker node started");
     shutdown.cancelled().await;
     tracing::info!("shutting down: no new jobs are claimed");
     pool.shutdown(engine.config.shutdown_grace).await;
+    notifier.await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -235,6 +235,14 @@ impl Client {
             .unwrap()
     }
 
+    pub async fn patch_json(&self, path: &str, body: Value) -> Response {
+        self.request(Method::PATCH, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn register(&self, email: &str, password: &str) {
         let response = self
             .post_json(
@@ -353,6 +361,29 @@ impl Client {
         }
     }
 
+    /// Polls the job's deliveries until one makes `done` hold; returns it.
+    pub async fn wait_for_delivery(&self, job_id: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let list = expect(
+                self.get(&format!("/v1/jobs/{job_id}/deliveries")).await,
+                StatusCode::OK,
+            )
+            .await;
+            if let Some(delivery) = list["deliveries"]
+                .as_array()
+                .and_then(|all| all.iter().find(|delivery| done(delivery)))
+            {
+                return delivery.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "gave up waiting; the deliveries are {list:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits for the job to reach a terminal state.
     pub async fn wait_ended(&self, id: &str) -> Value {
         self.wait_until(id, Duration::from_secs(120), |job| {
@@ -363,6 +394,13 @@ impl Client {
         })
         .await
     }
+}
+
+/// Whether a delivery (of `/v1/jobs/{id}/deliveries`) has been tried at least once.
+pub fn was_attempted(delivery: &Value) -> bool {
+    delivery["attempts"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty())
 }
 
 /// Asserts the status and returns the JSON body.

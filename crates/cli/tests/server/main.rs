@@ -13,6 +13,8 @@ mod frames_api;
 mod harness;
 mod jobs_api;
 mod links;
+mod mail;
 mod openapi;
 mod presign;
 mod recovery;
+mod webhooks;

@@ -26,6 +26,8 @@ pub struct AuthUser {
     pub id: String,
     pub email: String,
     pub role: Role,
+    /// Mailed at the end of each of their jobs.
+    pub notify_by_email: bool,
     pub created_at: i64,
 }
 
@@ -46,6 +48,7 @@ impl From<UserRecord> for AuthUser {
             id: user.id,
             email: user.email,
             role: user.role,
+            notify_by_email: user.notify_by_email,
             created_at: user.created_at,
         }
     }

@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use crate::auth::{hash_password, new_api_key, verify_password, AuthUser, TOKEN_TYPE};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
+use crate::notices::require_mail;
 use crate::state::AppState;
 use crate::views::{ApiKeyView, UserView};
 
@@ -172,6 +173,40 @@ pub async fn read_credentials(request: Request) -> Result<Credentials, ApiError>
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
 pub async fn me(user: AuthUser) -> Json<UserView> {
     Json(UserView::from(&user))
+}
+
+/// The settings a user may change on their account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountSettings {
+    /// Mail me at the end of each of my jobs (success with a download link,
+    /// or failure) unless the job names its own `notify_email`.
+    pub notify_by_email: Option<bool>,
+}
+
+/// Changes the caller's settings; fields left out stay as they are.
+#[utoipa::path(patch, path = "/v1/me", tag = "auth", security(("bearer" = [])),
+    request_body = AccountSettings,
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(settings): ApiJson<AccountSettings>,
+) -> Result<Json<UserView>, ApiError> {
+    let Some(on) = settings.notify_by_email else {
+        return Ok(Json(UserView::from(&user)));
+    };
+    if on {
+        require_mail(&state, "notify_by_email")?;
+    }
+    let updated = state
+        .engine
+        .store
+        .set_notify_by_email(&user.id, on)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("the token's user no longer exists"))?;
+    Ok(Json(UserView::from(&AuthUser::from(updated))))
 }
 
 /// Creates an API key for scripts; the answer holds the key, shown only once.

@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::notices::check_notices;
 use crate::routes::uploads::store_upload;
 use crate::state::AppState;
 use crate::views::JobView;
@@ -37,6 +38,11 @@ pub struct CreateJob {
     /// The pipeline's parameters (see its schema).
     #[schema(value_type = Option<Object>)]
     pub params: Option<Value>,
+    /// Called with the job's terminal event (`job.succeeded`, `job.failed`,
+    /// `job.cancelled`), signed with your callback secret.
+    pub callback_url: Option<String>,
+    /// Mailed when the job succeeds (with a download link) or fails.
+    pub notify_email: Option<String>,
 }
 
 /// Several jobs submitted together.
@@ -60,6 +66,8 @@ pub struct CreateJobForm {
     pipeline: String,
     /// The parameters as a JSON object, in text.
     params: Option<String>,
+    callback_url: Option<String>,
+    notify_email: Option<String>,
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }
@@ -101,27 +109,15 @@ pub async fn create_job(
     request: Request,
 ) -> Result<Response, ApiError> {
     let idempotency_key = idempotency_key(request.headers())?;
-    let (pipeline, upload_id, params) = if is_multipart(request.headers()) {
+    let body = if is_multipart(request.headers()) {
         read_multipart_job(&state, &user, request).await?
     } else {
         let request = request.map(|body| Body::new(Limited::new(body, SMALL_BODY_LIMIT)));
-        let ApiJson(body) = ApiJson::<CreateJob>::from_request(request, &()).await?;
-        (
-            body.pipeline,
-            body.upload_id,
-            body.params.unwrap_or(Value::Null),
-        )
+        ApiJson::<CreateJob>::from_request(request, &()).await?.0
     };
-    let (job, _created) = state
-        .engine
-        .submit(Submission {
-            owner_id: user.id.clone(),
-            pipeline,
-            upload_id,
-            params,
-            idempotency_key,
-        })
-        .await?;
+    let mut submission = submission(&state, &user, body).await?;
+    submission.idempotency_key = idempotency_key;
+    let (job, _created) = state.engine.submit(submission).await?;
     let location = format!("/v1/jobs/{}", job.id);
     let mut response = (StatusCode::ACCEPTED, Json(JobView::new(job, None))).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
@@ -149,23 +145,35 @@ pub async fn create_jobs(
             body.jobs.len()
         )));
     }
-    let submissions = body
-        .jobs
-        .into_iter()
-        .map(|job| Submission {
-            owner_id: user.id.clone(),
-            pipeline: job.pipeline,
-            upload_id: job.upload_id,
-            params: job.params.unwrap_or(Value::Null),
-            idempotency_key: None,
-        })
-        .collect();
+    let mut submissions = Vec::with_capacity(body.jobs.len());
+    for (index, job) in body.jobs.into_iter().enumerate() {
+        let submission = submission(&state, &user, job)
+            .await
+            .map_err(|e| e.prefixed(&format!("jobs[{index}]")))?;
+        submissions.push(submission);
+    }
     let jobs = state.engine.submit_many(submissions).await?;
     let jobs = jobs
         .into_iter()
         .map(|job| JobView::new(job, None))
         .collect();
     Ok((StatusCode::ACCEPTED, Json(CreatedJobs { jobs })))
+}
+
+/// The submission a request asks for, its notices checked.
+async fn submission(
+    state: &AppState,
+    user: &AuthUser,
+    job: CreateJob,
+) -> Result<Submission, ApiError> {
+    Ok(Submission {
+        owner_id: user.id.clone(),
+        pipeline: job.pipeline,
+        upload_id: job.upload_id,
+        params: job.params.unwrap_or(Value::Null),
+        idempotency_key: None,
+        notices: check_notices(state, user, job.callback_url, job.notify_email).await?,
+    })
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
@@ -190,17 +198,18 @@ fn is_multipart(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("multipart/form-data"))
 }
 
-/// Reads `pipeline`, `params` and `file` from a multipart job submission; the
-/// file is stored as an upload as it streams in.
+/// Reads `pipeline`, `params`, `file` and the notices from a multipart job
+/// submission; the file is stored as an upload as it streams in.
 async fn read_multipart_job(
     state: &AppState,
     user: &AuthUser,
     request: Request,
-) -> Result<(String, Option<String>, Value), ApiError> {
+) -> Result<CreateJob, ApiError> {
     let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| {
         ApiError::bad_request(format!("malformed multipart body: {}", e.body_text()))
     })?;
     let (mut pipeline, mut params, mut upload_id) = (None, Value::Null, None);
+    let (mut callback_url, mut notify_email) = (None, None);
     while let Some(field) = multipart.next_field().await? {
         match field.name() {
             Some("pipeline") => pipeline = Some(small_text(field).await?.trim().to_owned()),
@@ -213,12 +222,20 @@ async fn read_multipart_job(
                 }
             }
             Some("file") => upload_id = Some(store_upload(state, user, field).await?.id),
+            Some("callback_url") => callback_url = Some(small_text(field).await?),
+            Some("notify_email") => notify_email = Some(small_text(field).await?),
             _ => {}
         }
     }
     let pipeline =
         pipeline.ok_or_else(|| ApiError::unprocessable("the form has no field named pipeline"))?;
-    Ok((pipeline, upload_id, params))
+    Ok(CreateJob {
+        pipeline,
+        upload_id,
+        params: Some(params),
+        callback_url,
+        notify_email,
+    })
 }
 
 /// A form field that is not the file: read whole, but never more than the

@@ -85,14 +85,7 @@ pub async fn create_link(
         return Err(ApiError::not_found("artifact"));
     }
     let expires = chrono::Utc::now().timestamp() + ttl as i64;
-    let sig = signing::sign(
-        &state.link_key,
-        &link_message(&job.id, &request.artifact, expires),
-    );
-    let path = format!(
-        "/v1/links/{}/{}?expires={expires}&sig={sig}",
-        job.id, request.artifact
-    );
+    let path = signed_path(&state.link_key, &job.id, &request.artifact, expires);
     Ok((
         StatusCode::CREATED,
         Json(LinkView {
@@ -100,6 +93,44 @@ pub async fn create_link(
             expires_at: rfc3339(expires * 1000),
         }),
     ))
+}
+
+/// The path of a link to `name` of job `job_id` that works until `expires`
+/// (seconds since the epoch).
+fn signed_path(key: &[u8], job_id: &str, name: &str, expires: i64) -> String {
+    let sig = signing::sign(key, &link_message(job_id, name, expires));
+    format!("/v1/links/{job_id}/{name}?expires={expires}&sig={sig}")
+}
+
+/// Makes the links mails carry: to the ZIP of a job's results, at the
+/// server's public address, working for a configured time.
+pub struct ResultLinks {
+    key: Vec<u8>,
+    public_url: String,
+    ttl: std::time::Duration,
+}
+
+impl ResultLinks {
+    /// Signs with the key the server derives from `jwt_secret`, so that the
+    /// server accepts links any node made.
+    pub fn new(jwt_secret: &[u8], public_url: &str, ttl: std::time::Duration) -> Self {
+        Self {
+            key: crate::state::link_key(jwt_secret),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            ttl,
+        }
+    }
+}
+
+impl kinoflow_notify::DownloadLinks for ResultLinks {
+    fn results_link(&self, job_id: &str) -> kinoflow_notify::DownloadLink {
+        let expires = chrono::Utc::now().timestamp() + self.ttl.as_secs() as i64;
+        let path = signed_path(&self.key, job_id, ARCHIVE, expires);
+        kinoflow_notify::DownloadLink {
+            url: format!("{}{path}", self.public_url),
+            expires_at: expires,
+        }
+    }
 }
 
 /// Downloads what a signed link points at; no token needed.

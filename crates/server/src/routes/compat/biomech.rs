@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::CompatError;
 use crate::auth::MaybeAnonymous;
 use crate::error::ApiError;
+use crate::notices::owner_notices;
 use crate::routes::artifacts::{serve_archive, serve_artifact};
 use crate::routes::jobs::{small_text, visible_job};
 use crate::routes::uploads::store_upload;
@@ -57,6 +58,7 @@ pub async fn process(
             upload_id: Some(upload_id),
             params: json!({ "joint": joint }),
             idempotency_key: None,
+            notices: owner_notices(&state, &user),
         })
         .await
         .map_err(ApiError::from)?;

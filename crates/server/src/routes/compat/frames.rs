@@ -1,13 +1,15 @@
 //! The original frame-extraction service's API, at its own paths, over
 //! kinoflow's `frames` pipeline: a "video" there is a `frames` job here, its
 //! id the job's id. Accounts and tokens are kinoflow's own (`POST /users/`
-//! and `POST /auth/token` are the `/v1` handlers at the old paths).
+//! and `POST /auth/token` are the `/v1` handlers at the old paths). As the
+//! original did, the owner is mailed a download link when a video is done,
+//! when the server has an SMTP server to send through.
 
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use kinoflow_engine::store::{JobFilter, JobRecord, JobState};
+use kinoflow_engine::store::{JobFilter, JobNotices, JobRecord, JobState};
 use kinoflow_engine::Submission;
 use serde::Serialize;
 use serde_json::json;
@@ -68,10 +70,19 @@ pub async fn upload(
             upload_id: Some(upload.id.clone()),
             params: json!({ "interval_s": interval.unwrap_or(DEFAULT_INTERVAL_S) }),
             idempotency_key: None,
+            notices: completion_mail(&state, &user),
         })
         .await
         .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(video_view(&job, upload.filename))))
+}
+
+/// The owner's address, when this server sends mail.
+fn completion_mail(state: &AppState, user: &AuthUser) -> JobNotices {
+    JobNotices {
+        callback_url: None,
+        email: state.mail_enabled.then(|| user.email.clone()),
+    }
 }
 
 fn parse_interval(text: &str) -> Result<f64, ApiError> {

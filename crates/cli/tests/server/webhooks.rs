@@ -1,0 +1,429 @@
+//! Webhooks against a real receiver on loopback: Standard Webhooks
+//! signatures, retries after failures with every attempt listed, manual
+//! redelivery, and the refusal of internal addresses by default.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+
+use crate::harness::{expect, was_attempted, Server};
+
+/// A request the receiver got.
+#[derive(Clone, Debug)]
+struct Received {
+    path: String,
+    id: String,
+    timestamp: String,
+    signature: String,
+    body: Vec<u8>,
+}
+
+/// A webhook receiver: records every request; `/flaky` answers 500 to its
+/// first two calls, every other path 200.
+#[derive(Clone, Default)]
+struct Receiver {
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+impl Receiver {
+    async fn start() -> (Receiver, String) {
+        let receiver = Receiver::default();
+        let app = axum::Router::new()
+            .route("/{path}", post(receive))
+            .with_state(receiver.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (receiver, base)
+    }
+
+    fn at(&self, path: &str) -> Vec<Received> {
+        let received = self.received.lock().unwrap();
+        received
+            .iter()
+            .filter(|r| r.path == path)
+            .cloned()
+            .collect()
+    }
+
+    async fn wait_for(&self, path: &str, count: usize) -> Vec<Received> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let got = self.at(path);
+            if got.len() >= count {
+                return got;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path} got {} of {count} calls",
+                got.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+async fn receive(
+    State(receiver): State<Receiver>,
+    Path(path): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut received = receiver.received.lock().unwrap();
+    received.push(Received {
+        path: path.clone(),
+        id: header("webhook-id"),
+        timestamp: header("webhook-timestamp"),
+        signature: header("webhook-signature"),
+        body: body.to_vec(),
+    });
+    let calls_here = received.iter().filter(|r| r.path == path).count();
+    if path == "flaky" && calls_here <= 2 {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// Verifies a delivery as a receiver would, following Standard Webhooks:
+/// HMAC-SHA256 keyed with the base64 part of the secret over
+/// "id.timestamp.body", compared with each `v1,` signature in the header.
+fn verifies(secret: &str, id: &str, timestamp: &str, body: &[u8], header: &str) -> bool {
+    let key = STANDARD
+        .decode(secret.trim_start_matches("whsec_"))
+        .unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    let expected = STANDARD.encode(mac.finalize().into_bytes());
+    header
+        .split(' ')
+        .filter_map(|signature| signature.strip_prefix("v1,"))
+        .any(|signature| signature == expected)
+}
+
+/// Registers `url` for `job.succeeded`; returns the new endpoint.
+async fn subscribe(client: &crate::harness::Client, url: &str) -> Value {
+    expect(
+        client
+            .post_json(
+                "/v1/webhooks",
+                json!({"url": url, "events": ["job.succeeded"]}),
+            )
+            .await,
+        StatusCode::CREATED,
+    )
+    .await
+}
+
+fn allow_private_server(root: &std::path::Path) -> Server {
+    Server::start(
+        root,
+        &[
+            "--workers",
+            "1",
+            "--webhook-allow-private",
+            "true",
+            "--notify-retry-base-s",
+            "0.2",
+        ],
+    )
+}
+
+#[tokio::test]
+async fn a_receiver_gets_signed_events_and_failures_are_retried() {
+    let root = tempfile::tempdir().unwrap();
+    let server = allow_private_server(root.path());
+    let client = server.user("hooks@example.com").await;
+    let (receiver, receiver_base) = Receiver::start().await;
+
+    let endpoint = subscribe(&client, &format!("{receiver_base}/endpoint")).await;
+    let endpoint_secret = endpoint["secret"].as_str().unwrap().to_owned();
+    assert!(endpoint_secret.starts_with("whsec_"), "{endpoint}");
+    let listed = expect(client.get("/v1/webhooks").await, StatusCode::OK).await;
+    assert_eq!(listed["webhooks"][0]["id"], endpoint["id"]);
+    assert!(
+        listed["webhooks"][0].get("secret").is_none(),
+        "listings hide secrets"
+    );
+
+    let job = client
+        .submit(json!({
+            "pipeline": "sleep",
+            "params": {"seconds": 0.1},
+            "callback_url": format!("{receiver_base}/flaky"),
+        }))
+        .await;
+    let job_id = job["id"].as_str().unwrap();
+    assert_eq!(job["callback_url"], format!("{receiver_base}/flaky"));
+    client.wait_ended(job_id).await;
+
+    // The endpoint's delivery: signed with the endpoint's secret.
+    let delivered = receiver.wait_for("endpoint", 1).await;
+    let event = &delivered[0];
+    let body: Value = serde_json::from_slice(&event.body).unwrap();
+    assert_eq!(body["type"], "job.succeeded");
+    assert_eq!(body["data"]["id"], job_id);
+    assert_eq!(body["data"]["state"], "succeeded");
+    assert!(verifies(
+        &endpoint_secret,
+        &event.id,
+        &event.timestamp,
+        &event.body,
+        &event.signature
+    ));
+    let mut tampered = event.body.clone();
+    tampered[2] ^= 1;
+    assert!(!verifies(
+        &endpoint_secret,
+        &event.id,
+        &event.timestamp,
+        &tampered,
+        &event.signature
+    ));
+
+    // The job's own callback: 500, 500, then delivered, under one id, signed
+    // with the owner's callback secret.
+    let calls = receiver.wait_for("flaky", 3).await;
+    assert!(calls.iter().all(|call| call.id == calls[0].id));
+    let callback_secret = expect(
+        client.get("/v1/webhooks/callback-secret").await,
+        StatusCode::OK,
+    )
+    .await["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let third = &calls[2];
+    assert!(verifies(
+        &callback_secret,
+        &third.id,
+        &third.timestamp,
+        &third.body,
+        &third.signature
+    ));
+    assert!(!verifies(
+        &endpoint_secret,
+        &third.id,
+        &third.timestamp,
+        &third.body,
+        &third.signature
+    ));
+
+    let callback = client
+        .wait_for_delivery(job_id, |d| {
+            d["id"] == calls[0].id && d["state"] == "delivered"
+        })
+        .await;
+    let attempts = callback["attempts"].as_array().unwrap();
+    let statuses: Vec<i64> = attempts
+        .iter()
+        .map(|a| a["status_code"].as_i64().unwrap())
+        .collect();
+    assert_eq!(statuses, [500, 500, 200], "{callback:#}");
+    assert_eq!(attempts[0]["succeeded"], false);
+    assert!(attempts[0]["error"].as_str().unwrap().contains("500"));
+    assert_eq!(attempts[2]["succeeded"], true);
+    assert_eq!(callback["target"], format!("{receiver_base}/flaky"));
+
+    // Redelivery sends the same message again.
+    let path = format!("/v1/jobs/{job_id}/deliveries/{}/redeliver", calls[0].id);
+    expect(client.post(&path).await, StatusCode::ACCEPTED).await;
+    let calls = receiver.wait_for("flaky", 4).await;
+    assert_eq!(calls[3].id, calls[0].id);
+    assert_eq!(calls[3].body, calls[0].body);
+
+    // Another user sees none of it.
+    let other = server.user("other-hooks@example.com").await;
+    expect(
+        other.get(&format!("/v1/jobs/{job_id}/deliveries")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let endpoint_id = endpoint["id"].as_str().unwrap();
+    expect(
+        other.delete(&format!("/v1/webhooks/{endpoint_id}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+
+    // A rotated secret signs what follows; the old one no longer does.
+    let rotated = expect(
+        client
+            .post(&format!("/v1/webhooks/{endpoint_id}/rotate-secret"))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new_secret, endpoint_secret);
+    let second = client
+        .submit(json!({"pipeline": "sleep", "params": {"seconds": 0.1}}))
+        .await;
+    client.wait_ended(second["id"].as_str().unwrap()).await;
+    let delivered = receiver.wait_for("endpoint", 2).await;
+    let latest = &delivered[1];
+    assert!(verifies(
+        &new_secret,
+        &latest.id,
+        &latest.timestamp,
+        &latest.body,
+        &latest.signature
+    ));
+    assert!(!verifies(
+        &endpoint_secret,
+        &latest.id,
+        &latest.timestamp,
+        &latest.body,
+        &latest.signature
+    ));
+    expect(
+        client.delete(&format!("/v1/webhooks/{endpoint_id}")).await,
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn internal_addresses_and_bad_subscriptions_are_refused() {
+    let root = tempfile::tempdir().unwrap();
+    let server = Server::start(root.path(), &["--workers", "1"]);
+    let client = server.user("careful@example.com").await;
+
+    for url in [
+        "http://127.0.0.1/hook",
+        "http://localhost:8080/hook",
+        "http://[::1]/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.0.0.5/hook",
+    ] {
+        let refused = expect(
+            client
+                .post_json(
+                    "/v1/jobs",
+                    json!({"pipeline": "sleep", "callback_url": url}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let message = refused["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("callback_url") && message.contains("internal address"),
+            "{message}"
+        );
+        expect(
+            client
+                .post_json(
+                    "/v1/webhooks",
+                    json!({"url": url, "events": ["job.failed"]}),
+                )
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    for (body, complaint) in [
+        (
+            json!({"url": "ftp://example.com/x", "events": ["job.failed"]}),
+            "http://",
+        ),
+        (
+            json!({"url": "https://example.com/x", "events": []}),
+            "at least one",
+        ),
+        (
+            json!({"url": "https://example.com/x", "events": ["job.exploded"]}),
+            "unknown event",
+        ),
+        (json!({"url": "https://example.com/x"}), "events"),
+    ] {
+        let refused = expect(
+            client.post_json("/v1/webhooks", body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let message = refused["error"].to_string();
+        assert!(message.contains(complaint), "{message}");
+    }
+    let refused = expect(
+        client
+            .post_json(
+                "/v1/jobs",
+                json!({"pipeline": "sleep", "notify_email": "me@example.com"}),
+            )
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("KINOFLOW_SMTP_URL"));
+    // Nothing was queued by the refused submissions.
+    let jobs = expect(client.get("/v1/jobs").await, StatusCode::OK).await;
+    assert_eq!(jobs["jobs"].as_array().unwrap().len(), 0);
+    expect(
+        client.delete("/v1/webhooks/no-such-endpoint").await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    expect(
+        server.client().get("/v1/webhooks").await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn internal_addresses_are_checked_again_when_delivering() {
+    let root = tempfile::tempdir().unwrap();
+    let (receiver, receiver_base) = Receiver::start().await;
+    let mut trusting = Server::start(
+        root.path(),
+        &["--workers", "0", "--webhook-allow-private", "true"],
+    );
+    let client = trusting.user("recheck@example.com").await;
+    subscribe(&client, &format!("{receiver_base}/endpoint")).await;
+    assert!(trusting.terminate());
+
+    // The operator no longer allows internal addresses: the endpoint stays,
+    // but nothing is sent to it.
+    let careful = Server::start(root.path(), &["--workers", "1"]);
+    let client = crate::harness::Client {
+        base: careful.base.clone(),
+        ..client
+    };
+    let job = client
+        .submit(json!({"pipeline": "sleep", "params": {"seconds": 0.1}}))
+        .await;
+    let job_id = job["id"].as_str().unwrap();
+    client.wait_ended(job_id).await;
+    let delivery = client.wait_for_delivery(job_id, was_attempted).await;
+    let error = delivery["attempts"][0]["error"].as_str().unwrap();
+    assert!(error.contains("internal address"), "{error}");
+    assert!(delivery["attempts"][0]["status_code"].is_null());
+    assert_eq!(
+        delivery["state"], "pending",
+        "tried again later: {delivery:#}"
+    );
+    assert!(
+        receiver.at("endpoint").is_empty(),
+        "nothing reached the receiver"
+    );
+}

@@ -1,0 +1,127 @@
+//! A job's deliveries: each webhook call and e-mail its events caused, with
+//! every attempt, and a way to send one again.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use kinoflow_engine::store::{now_ms, Delivery, DeliveryAttempt};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::jobs::visible_job;
+use crate::state::AppState;
+use crate::views::rfc3339;
+
+/// A redelivery is retried for as long as a first delivery.
+const REDELIVERY_WINDOW_MS: i64 = 24 * 3600 * 1000;
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryView {
+    /// Also the `webhook-id` header, the same on every attempt.
+    pub id: String,
+    pub event: String,
+    /// `webhook` or `email`.
+    pub channel: String,
+    /// The URL called or the address mailed.
+    pub target: String,
+    /// The endpoint it was made for; absent for the job's own callback URL and for e-mail.
+    pub endpoint_id: Option<String>,
+    /// `pending`, `delivered` or `failed` (retried until its window closed).
+    pub state: String,
+    /// When the next attempt is due, while pending.
+    pub next_attempt_at: Option<String>,
+    pub created_at: String,
+    pub attempts: Vec<AttemptView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AttemptView {
+    /// 1 for the first.
+    pub attempt: i64,
+    pub at: String,
+    pub duration_ms: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub status_code: Option<i64>,
+    pub succeeded: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryList {
+    pub deliveries: Vec<DeliveryView>,
+}
+
+impl DeliveryView {
+    fn new(delivery: Delivery, attempts: &[DeliveryAttempt]) -> Self {
+        let pending = delivery.state == kinoflow_engine::store::DeliveryState::Pending;
+        Self {
+            attempts: attempts
+                .iter()
+                .filter(|a| a.delivery_id == delivery.id)
+                .map(|a| AttemptView {
+                    attempt: a.attempt,
+                    at: rfc3339(a.started_at),
+                    duration_ms: a.duration_ms,
+                    status_code: a.status_code,
+                    succeeded: a.succeeded,
+                    error: a.error.clone(),
+                })
+                .collect(),
+            id: delivery.id,
+            event: delivery.event,
+            channel: delivery.channel.as_str().to_owned(),
+            target: delivery.target,
+            endpoint_id: delivery.endpoint_id,
+            state: delivery.state.as_str().to_owned(),
+            next_attempt_at: pending.then(|| rfc3339(delivery.next_attempt_at)),
+            created_at: rfc3339(delivery.created_at),
+        }
+    }
+}
+
+/// The job's deliveries, oldest first, each with its attempts.
+#[utoipa::path(get, path = "/v1/jobs/{id}/deliveries", tag = "webhooks", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id")),
+    responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody)))]
+pub async fn list_deliveries(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<DeliveryList>, ApiError> {
+    let job = visible_job(&state, &user, &id).await?;
+    let deliveries = state.engine.store.list_deliveries(&job.id).await?;
+    let attempts = state.engine.store.list_attempts(&job.id).await?;
+    Ok(Json(DeliveryList {
+        deliveries: deliveries
+            .into_iter()
+            .map(|delivery| DeliveryView::new(delivery, &attempts))
+            .collect(),
+    }))
+}
+
+/// Sends a delivery again now (with the same id), retrying it for another 24 h.
+#[utoipa::path(post, path = "/v1/jobs/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "Job id"),
+           ("delivery_id" = String, Path, description = "Delivery id")),
+    responses((status = 202, description = "Queued"), (status = 404, body = ErrorBody)))]
+pub async fn redeliver(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, delivery_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let job = visible_job(&state, &user, &id).await?;
+    let give_up_at = now_ms() + REDELIVERY_WINDOW_MS;
+    if state
+        .engine
+        .store
+        .redeliver(&job.id, &delivery_id, give_up_at)
+        .await?
+    {
+        Ok(StatusCode::ACCEPTED)
+    } else {
+        Err(ApiError::not_found("delivery"))
+    }
+}
