@@ -85,6 +85,8 @@ pub struct Settings {
 }
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The longest a link in a mail may work: a year.
+const MAX_LINK_TTL_S: u64 = 365 * 24 * 3600;
 const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 const MASK: &str = "********";
 
@@ -193,8 +195,11 @@ impl Settings {
         if self.notify_retry_base_s.is_some_and(|s| s < 0.01) {
             bail!("notify_retry_base_s must be at least 0.01 seconds");
         }
-        if self.mail_link_ttl_s == Some(0) {
-            bail!("mail_link_ttl_s must be at least 1 second");
+        if self
+            .mail_link_ttl_s
+            .is_some_and(|s| !(1..=MAX_LINK_TTL_S).contains(&s))
+        {
+            bail!("mail_link_ttl_s must be between 1 second and {MAX_LINK_TTL_S} (a year)");
         }
         if self.smtp_url.is_some() && self.mail_from.is_none() {
             bail!("smtp_url needs mail_from (KINOFLOW_MAIL_FROM), the address mail is sent from");
@@ -233,7 +238,8 @@ fn mask_url_password(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let Some((credentials, host)) = rest.split_once('@') else {
+    // The last '@': a password may hold one; masking too much is harmless.
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
         return url.to_owned();
     };
     match credentials.split_once(':') {
@@ -285,6 +291,22 @@ mod tests {
         assert!(!shown.contains("hunter2"));
         assert!(!shown.contains(":pw@"));
         assert!(shown.contains("postgres://kino:********@db/kino"));
+    }
+
+    #[test]
+    fn an_smtp_password_with_an_at_sign_is_masked_whole() {
+        let settings = Settings {
+            smtp_url: Some("smtps://mailer:p@ss@mail.example.com".to_owned()),
+            mail_from: Some("kinoflow@example.com".to_owned()),
+            public_url: Some("https://kinoflow.example.com".to_owned()),
+            ..Settings::default()
+        };
+        let shown = settings.resolved().unwrap().to_masked_toml().unwrap();
+        assert!(!shown.contains("ss@"), "{shown}");
+        assert!(
+            shown.contains("smtps://mailer:********@mail.example.com"),
+            "{shown}"
+        );
     }
 
     #[test]

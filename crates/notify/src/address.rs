@@ -6,11 +6,14 @@
 //! so a name that changes its answer in between gains nothing.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
 
 use url::Url;
 
 /// The longest URL accepted.
 const MAX_URL_LEN: usize = 2048;
+/// How long the name of a URL's host may take to resolve.
+const LOOKUP_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A URL that may be called, with the addresses it resolved to.
 #[derive(Debug, Clone)]
@@ -40,8 +43,15 @@ pub async fn check_url(text: &str, allow_private: bool) -> Result<CheckedUrl, St
         .trim_end_matches(']')
         .to_owned();
     let port = url.port_or_known_default().unwrap_or(80);
-    let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+    let lookup = tokio::net::lookup_host((host.as_str(), port));
+    let addresses: Vec<SocketAddr> = tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
         .await
+        .map_err(|_| {
+            format!(
+                "the host {host} did not resolve within {} s",
+                LOOKUP_TIMEOUT.as_secs()
+            )
+        })?
         .map_err(|e| format!("the host {host} cannot be resolved: {e}"))?
         .collect();
     if addresses.is_empty() {
@@ -67,10 +77,27 @@ pub async fn check_url(text: &str, allow_private: bool) -> Result<CheckedUrl, St
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match embedded_v4(v6) {
             Some(v4) => is_public_v4(v4),
             None => is_public_v6(v6),
         },
+    }
+}
+
+/// The IPv4 address an IPv6 address stands for, in the forms that reach
+/// one: mapped (`::ffff:a.b.c.d`), compatible (`::a.b.c.d`), NAT64
+/// (`64:ff9b::a.b.c.d`) and 6to4 (`2002:aabb:ccdd::`).
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let last_two = || Ipv4Addr::from((u32::from(s[6]) << 16) | u32::from(s[7]));
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        Some(v4)
+    } else if is_v4_compatible(&s, ip) || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        Some(last_two())
+    } else if s[0] == 0x2002 {
+        Some(Ipv4Addr::from((u32::from(s[1]) << 16) | u32::from(s[2])))
+    } else {
+        None
     }
 }
 
@@ -91,16 +118,23 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || benchmarking)
 }
 
+/// `::a.b.c.d`, which `::1` and `::` are not.
+fn is_v4_compatible(segments: &[u16; 8], ip: Ipv6Addr) -> bool {
+    segments[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified()
+}
+
 fn is_public_v6(ip: Ipv6Addr) -> bool {
     let first = ip.segments()[0];
     let unique_local = first & 0xfe00 == 0xfc00;
     let link_local = first & 0xffc0 == 0xfe80;
+    let site_local = first & 0xffc0 == 0xfec0;
     let documentation = first == 0x2001 && ip.segments()[1] == 0x0db8;
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || unique_local
         || link_local
+        || site_local
         || documentation)
 }
 
@@ -122,10 +156,20 @@ mod tests {
             "fe80::1",
             "fd00::1",
             "::ffff:127.0.0.1",
+            "::127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+            "2002:c0a8:0101::1",
+            "fec0::1",
         ] {
             assert!(!is_public(internal.parse().unwrap()), "{internal}");
         }
-        for public in ["8.8.8.8", "1.1.1.1", "2606:4700::1111"] {
+        for public in [
+            "8.8.8.8",
+            "1.1.1.1",
+            "2606:4700::1111",
+            "64:ff9b::808:808",
+            "2002:0808:0808::1",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }

@@ -17,6 +17,10 @@ const BATCH: i64 = 16;
 /// How long a node holds the deliveries it took: well over the longest
 /// attempt, so that another node takes them only when this one died.
 const HOLD: Duration = Duration::from_secs(120);
+/// The longest one attempt may take, all of it (name lookup, connection,
+/// the SMTP conversation): well under [`HOLD`], so that no other node takes
+/// a delivery that is still being sent.
+const ATTEMPT_LIMIT: Duration = Duration::from_secs(60);
 /// The longest wait between two attempts.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(3600);
 
@@ -79,7 +83,13 @@ impl Notifier {
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
             let hold_until = now_ms() + HOLD.as_millis() as i64;
-            let due = match self.store.claim_deliveries(BATCH, hold_until).await {
+            // A node that cannot send mail leaves the mail to nodes that can.
+            let with_email = self.mailer.is_some();
+            let due = match self
+                .store
+                .claim_deliveries(BATCH, hold_until, with_email)
+                .await
+            {
                 Ok(due) => due,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read the outbox");
@@ -102,10 +112,7 @@ impl Notifier {
     async fn deliver(&self, delivery: &Delivery) {
         let started_at = now_ms();
         let clock = Instant::now();
-        let tried = match delivery.channel {
-            Channel::Webhook => self.send_webhook(delivery).await,
-            Channel::Email => self.send_mail(delivery).await,
-        };
+        let tried = self.attempt(delivery).await;
         let succeeded = tried.error.is_none();
         let after = if succeeded {
             AfterAttempt::Delivered
@@ -114,25 +121,41 @@ impl Notifier {
         } else {
             next_attempt(delivery, self.config.retry_base, now_ms())
         };
-        match &tried.error {
-            None => tracing::info!(delivery = %delivery.id, job_id = %delivery.job_id,
-                event = %delivery.event, channel = delivery.channel.as_str(), "delivered"),
-            Some(error) => tracing::warn!(delivery = %delivery.id, job_id = %delivery.job_id,
-                event = %delivery.event, attempt = delivery.attempts, error = %error,
-                next = ?after, "delivery failed"),
-        }
         let attempt = DeliveryAttempt {
             delivery_id: delivery.id.clone(),
             attempt: delivery.attempts,
             started_at,
             duration_ms: clock.elapsed().as_millis() as i64,
             status_code: tried.status_code.map(i64::from),
-            error: tried.error,
+            error: tried.error.clone(),
             succeeded,
         };
-        if let Err(e) = self.store.record_attempt(&attempt, after).await {
-            tracing::warn!(delivery = %delivery.id, error = %e, "could not record a delivery attempt");
-        }
+        let recorded = match self.store.record_attempt(&attempt, after).await {
+            Ok(recorded) => recorded,
+            Err(e) => {
+                tracing::warn!(delivery = %delivery.id, error = %e, "could not record a delivery attempt");
+                return;
+            }
+        };
+        log_attempt(delivery, tried.error.as_deref(), after, recorded);
+    }
+
+    /// One try at sending `delivery`, cut off after [`ATTEMPT_LIMIT`].
+    async fn attempt(&self, delivery: &Delivery) -> Tried {
+        let sending = async {
+            match delivery.channel {
+                Channel::Webhook => self.send_webhook(delivery).await,
+                Channel::Email => self.send_mail(delivery).await,
+            }
+        };
+        tokio::time::timeout(ATTEMPT_LIMIT, sending)
+            .await
+            .unwrap_or_else(|_| {
+                Tried::failed(format!(
+                    "the attempt took longer than {} s",
+                    ATTEMPT_LIMIT.as_secs()
+                ))
+            })
     }
 
     async fn send_webhook(&self, delivery: &Delivery) -> Tried {
@@ -182,6 +205,21 @@ impl Notifier {
             },
             Err(error) => Tried::failed(error),
         }
+    }
+}
+
+/// Logs how an attempt went; `recorded` is false when another node had
+/// taken the delivery over by the time it ended.
+fn log_attempt(delivery: &Delivery, error: Option<&str>, after: AfterAttempt, recorded: bool) {
+    match (error, recorded) {
+        (_, false) => tracing::warn!(delivery = %delivery.id, job_id = %delivery.job_id,
+            attempt = delivery.attempts,
+            "a delivery attempt ended after another node took the delivery over"),
+        (None, true) => tracing::info!(delivery = %delivery.id, job_id = %delivery.job_id,
+            event = %delivery.event, channel = delivery.channel.as_str(), "delivered"),
+        (Some(error), true) => tracing::warn!(delivery = %delivery.id, job_id = %delivery.job_id,
+            event = %delivery.event, attempt = delivery.attempts, error = %error,
+            next = ?after, "delivery failed"),
     }
 }
 

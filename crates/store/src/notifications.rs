@@ -199,17 +199,24 @@ macro_rules! with_notification_methods {
             row.as_ref().map(user_from_row).transpose()
         }
 
-        async fn claim_deliveries(&self, limit: i64, hold_until: i64) -> StoreResult<Vec<Delivery>> {
+        async fn claim_deliveries(
+            &self,
+            limit: i64,
+            hold_until: i64,
+            with_email: bool,
+        ) -> StoreResult<Vec<Delivery>> {
             let now = now_ms();
             let rows = sqlx::query(&format!(
                 "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = $1, updated_at = $2 \
                  WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' \
-                              AND next_attempt_at <= $3 ORDER BY next_attempt_at LIMIT $4 {CLAIM_LOCK}) \
+                              AND next_attempt_at <= $3 AND (channel = 'webhook' OR $4) \
+                              ORDER BY next_attempt_at, id LIMIT $5 {CLAIM_LOCK}) \
                  RETURNING {DELIVERY_COLUMNS}"
             ))
             .bind(hold_until)
             .bind(now)
             .bind(now)
+            .bind(with_email)
             .bind(limit)
             .fetch_all(&self.pool)
             .await?;
@@ -220,7 +227,7 @@ macro_rules! with_notification_methods {
             &self,
             attempt: &DeliveryAttempt,
             after: AfterAttempt,
-        ) -> StoreResult<()> {
+        ) -> StoreResult<bool> {
             let (state, next_attempt_at) = match after {
                 AfterAttempt::Delivered => (DeliveryState::Delivered, None),
                 AfterAttempt::RetryAt(at) => (DeliveryState::Pending, Some(at)),
@@ -238,23 +245,22 @@ macro_rules! with_notification_methods {
             .bind(attempt.attempt)
             .execute(&mut *tx)
             .await?;
-            if updated.rows_affected() > 0 {
-                sqlx::query(&format!(
-                    "INSERT INTO delivery_attempts ({ATTEMPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (delivery_id, attempt) DO NOTHING"
-                ))
-                .bind(&attempt.delivery_id)
-                .bind(attempt.attempt)
-                .bind(attempt.started_at)
-                .bind(attempt.duration_ms)
-                .bind(attempt.status_code)
-                .bind(&attempt.error)
-                .bind(i64::from(attempt.succeeded))
-                .execute(&mut *tx)
-                .await?;
-            }
+            // The attempt happened, so it is kept even when its outcome comes too late.
+            sqlx::query(&format!(
+                "INSERT INTO delivery_attempts ({ATTEMPT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (delivery_id, attempt) DO NOTHING"
+            ))
+            .bind(&attempt.delivery_id)
+            .bind(attempt.attempt)
+            .bind(attempt.started_at)
+            .bind(attempt.duration_ms)
+            .bind(attempt.status_code)
+            .bind(&attempt.error)
+            .bind(i64::from(attempt.succeeded))
+            .execute(&mut *tx)
+            .await?;
             tx.commit().await?;
-            Ok(())
+            Ok(updated.rows_affected() > 0)
         }
 
         async fn list_deliveries(&self, job_id: &str) -> StoreResult<Vec<Delivery>> {
@@ -289,7 +295,7 @@ macro_rules! with_notification_methods {
             let now = now_ms();
             let done = sqlx::query(
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = $1, give_up_at = $2, \
-                 updated_at = $3 WHERE id = $4 AND job_id = $5",
+                 updated_at = $3 WHERE id = $4 AND job_id = $5 AND state <> 'pending'",
             )
             .bind(now)
             .bind(give_up_at)

@@ -145,22 +145,30 @@ pub trait Store: Send + Sync + 'static {
         -> StoreResult<Option<UserRecord>>;
 
     // The outbox. Deliveries are written by the state changes they announce.
-    /// Takes up to `limit` due deliveries, counting an attempt for each and
-    /// holding them until `hold_until` so that other nodes leave them alone.
-    async fn claim_deliveries(&self, limit: i64, hold_until: i64) -> StoreResult<Vec<Delivery>>;
-    /// Records an attempt and what follows it; ignored when the delivery was
-    /// claimed again meanwhile (its hold ran out).
+    /// Takes up to `limit` due deliveries (webhooks, and e-mail too when
+    /// `with_email`), counting an attempt for each and holding them until
+    /// `hold_until` so that other nodes leave them alone.
+    async fn claim_deliveries(
+        &self,
+        limit: i64,
+        hold_until: i64,
+        with_email: bool,
+    ) -> StoreResult<Vec<Delivery>>;
+    /// Records an attempt and what follows it. When the delivery was claimed
+    /// again meanwhile (its hold ran out) the attempt is kept but what
+    /// follows it is not: false.
     async fn record_attempt(
         &self,
         attempt: &DeliveryAttempt,
         after: AfterAttempt,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<bool>;
     /// A job's deliveries, oldest first.
     async fn list_deliveries(&self, job_id: &str) -> StoreResult<Vec<Delivery>>;
     /// The attempts at all of a job's deliveries, in order.
     async fn list_attempts(&self, job_id: &str) -> StoreResult<Vec<DeliveryAttempt>>;
-    /// Queues one of the job's deliveries again, due now and retried until
-    /// `give_up_at`; false when the job has no such delivery.
+    /// Queues one of the job's deliveries that was delivered or given up
+    /// again, due now and retried until `give_up_at`; false when the job has
+    /// no such delivery or it is still pending (a node may be sending it).
     async fn redeliver(
         &self,
         job_id: &str,

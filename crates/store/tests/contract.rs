@@ -490,11 +490,11 @@ async fn the_outbox_announces_what_happened(store: &dyn Store) {
 
     // Each due delivery goes to one taker at a time.
     let hold_until = now_ms() + 60_000;
-    let taken = store.claim_deliveries(10, hold_until).await.unwrap();
+    let taken = store.claim_deliveries(10, hold_until, true).await.unwrap();
     assert_eq!(taken.len(), 4);
     assert!(taken.iter().all(|d| d.attempts == 1));
     assert!(store
-        .claim_deliveries(10, hold_until)
+        .claim_deliveries(10, hold_until, true)
         .await
         .unwrap()
         .is_empty());
@@ -503,7 +503,7 @@ async fn the_outbox_announces_what_happened(store: &dyn Store) {
         .record_attempt(&attempt(first, false), AfterAttempt::RetryAt(now_ms() - 1))
         .await
         .unwrap();
-    let again = store.claim_deliveries(10, hold_until).await.unwrap();
+    let again = store.claim_deliveries(10, hold_until, true).await.unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].attempts, 2);
     // A taker whose hold ran out records nothing over the new one's.
@@ -528,9 +528,14 @@ async fn the_outbox_announces_what_happened(store: &dyn Store) {
         .map(|a| a.succeeded)
         .collect();
     assert_eq!(of_first, [false, true]);
-    let deliveries = store.list_deliveries(&job.id).await.unwrap();
-    assert_eq!(deliveries[0].state, DeliveryState::Delivered);
-    assert_eq!(deliveries[3].state, DeliveryState::Failed);
+    for delivery in store.list_deliveries(&job.id).await.unwrap() {
+        let expected = if delivery.id == first.id {
+            DeliveryState::Delivered
+        } else {
+            DeliveryState::Failed
+        };
+        assert_eq!(delivery.state, expected, "{delivery:?}");
+    }
 
     // A redelivery is due again at once.
     assert!(store
@@ -538,7 +543,11 @@ async fn the_outbox_announces_what_happened(store: &dyn Store) {
         .await
         .unwrap());
     assert!(!store.redeliver("other-job", &first.id, 0).await.unwrap());
-    let redelivered = store.claim_deliveries(10, hold_until).await.unwrap();
+    assert!(
+        !store.redeliver(&job.id, &first.id, 0).await.unwrap(),
+        "a pending delivery is not queued twice"
+    );
+    let redelivered = store.claim_deliveries(10, hold_until, true).await.unwrap();
     assert_eq!(redelivered.len(), 1);
     assert_eq!(redelivered[0].id, first.id);
     assert_eq!(redelivered[0].attempts, 3);
@@ -560,6 +569,45 @@ async fn the_outbox_announces_what_happened(store: &dyn Store) {
     store.delete_job(&job.id).await.unwrap();
     assert!(store.list_deliveries(&job.id).await.unwrap().is_empty());
     assert!(store.list_attempts(&job.id).await.unwrap().is_empty());
+}
+
+async fn a_taker_without_mail_leaves_the_mail(store: &dyn Store) {
+    let owner_id = owner(store, "mail-later@example.com").await;
+    let pipeline = "outbox-mail".to_owned();
+    let (job, _) = store
+        .create_job(NewJob {
+            notices: JobNotices {
+                callback_url: Some("https://example.com/callback".to_owned()),
+                email: Some("mail-later@example.com".to_owned()),
+            },
+            pipeline: pipeline.clone(),
+            ..new_job(&owner_id, None)
+        })
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_job("w", &[pipeline], 30_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let failed = Outcome::Failed {
+        error: "no".to_owned(),
+    };
+    assert!(store
+        .finish_job(&job.id, &claimed.lease, failed)
+        .await
+        .unwrap());
+    let hold_until = now_ms() + 60_000;
+    let without_mail = store
+        .claim_deliveries(100, hold_until, false)
+        .await
+        .unwrap();
+    assert!(without_mail.iter().all(|d| d.channel == Channel::Webhook));
+    assert!(without_mail.iter().any(|d| d.job_id == job.id));
+    let with_mail = store.claim_deliveries(100, hold_until, true).await.unwrap();
+    assert_eq!(with_mail.len(), 1, "only the mail was left: {with_mail:?}");
+    assert_eq!(with_mail[0].job_id, job.id);
+    assert_eq!(with_mail[0].channel, Channel::Email);
 }
 
 async fn webhook_endpoints_secrets_and_mail_setting(store: &dyn Store) {
@@ -641,6 +689,7 @@ async fn contract(store: &dyn Store) {
     workers_and_queue_stats(store).await;
     jobs_submitted_together_queue_whole_and_in_order(store).await;
     the_outbox_announces_what_happened(store).await;
+    a_taker_without_mail_leaves_the_mail(store).await;
     webhook_endpoints_secrets_and_mail_setting(store).await;
 }
 

@@ -426,4 +426,27 @@ async fn internal_addresses_are_checked_again_when_delivering() {
         receiver.at("endpoint").is_empty(),
         "nothing reached the receiver"
     );
+
+    // A pending delivery is not queued twice; an unknown one is not found.
+    let id = delivery["id"].as_str().unwrap();
+    let refused = expect(
+        client
+            .post(&format!("/v1/jobs/{job_id}/deliveries/{id}/redeliver"))
+            .await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    assert!(refused["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("pending"));
+    expect(
+        client
+            .post(&format!(
+                "/v1/jobs/{job_id}/deliveries/no-such-delivery/redeliver"
+            ))
+            .await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
 }

@@ -101,12 +101,14 @@ pub async fn list_deliveries(
     }))
 }
 
-/// Sends a delivery again now (with the same id), retrying it for another 24 h.
+/// Sends a delivered or failed delivery again now (with the same id),
+/// retrying it for another 24 h. A pending one is sent already: 409.
 #[utoipa::path(post, path = "/v1/jobs/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
     security(("bearer" = [])),
     params(("id" = String, Path, description = "Job id"),
            ("delivery_id" = String, Path, description = "Delivery id")),
-    responses((status = 202, description = "Queued"), (status = 404, body = ErrorBody)))]
+    responses((status = 202, description = "Queued"), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
 pub async fn redeliver(
     State(state): State<AppState>,
     user: AuthUser,
@@ -120,8 +122,14 @@ pub async fn redeliver(
         .redeliver(&job.id, &delivery_id, give_up_at)
         .await?
     {
-        Ok(StatusCode::ACCEPTED)
-    } else {
-        Err(ApiError::not_found("delivery"))
+        return Ok(StatusCode::ACCEPTED);
+    }
+    let deliveries = state.engine.store.list_deliveries(&job.id).await?;
+    match deliveries.iter().find(|d| d.id == delivery_id) {
+        None => Err(ApiError::not_found("delivery")),
+        Some(pending) => Err(ApiError::conflict(format!(
+            "the delivery is still pending: its next attempt is due at {}",
+            rfc3339(pending.next_attempt_at)
+        ))),
     }
 }
