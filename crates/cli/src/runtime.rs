@@ -78,7 +78,7 @@ pub fn server_config(settings: &Settings) -> anyhow::Result<ServerConfig> {
 
 /// The token secret (it also signs links) comes from configuration or, when
 /// none is set, from a file in the data directory made on first start.
-fn token_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
+pub fn token_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
     match &settings.jwt_secret {
         Some(secret) if secret.len() < 16 => bail!("jwt_secret must be at least 16 characters"),
         Some(secret) => Ok(secret.as_bytes().to_vec()),
@@ -87,10 +87,11 @@ fn token_secret(settings: &Settings) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Starts this node's notifier, which delivers the outbox's webhooks and mail
-/// until `shutdown` fires.
+/// until `shutdown` fires; `jwt_secret` signs the links in mail.
 pub fn start_notifier(
     settings: &Settings,
     engine: &Engine,
+    jwt_secret: &[u8],
     shutdown: CancellationToken,
 ) -> anyhow::Result<JoinHandle<()>> {
     let mail = match (&settings.smtp_url, &settings.mail_from) {
@@ -109,7 +110,7 @@ pub fn start_notifier(
         _ => None,
     };
     let links = ResultLinks::new(
-        &token_secret(settings)?,
+        jwt_secret,
         settings.public_url.as_deref().unwrap_or("http://localhost"),
         Duration::from_secs(settings.mail_link_ttl_s.unwrap_or(24 * 3600)),
     );

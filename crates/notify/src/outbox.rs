@@ -46,19 +46,28 @@ pub struct Notifier {
 }
 
 /// How one attempt went.
-struct Tried {
-    status_code: Option<u16>,
-    error: Option<String>,
+pub(crate) struct Tried {
+    /// The receiver's HTTP status, for webhooks that got an answer.
+    pub status_code: Option<u16>,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
     /// Trying again cannot help (the endpoint is gone).
-    hopeless: bool,
+    pub hopeless: bool,
 }
 
 impl Tried {
-    fn failed(error: String) -> Self {
+    pub fn succeeded() -> Self {
         Self {
             status_code: None,
-            error: Some(error),
+            error: None,
             hopeless: false,
+        }
+    }
+
+    pub fn failed(error: String) -> Self {
+        Self {
+            error: Some(error),
+            ..Self::succeeded()
         }
     }
 }
@@ -169,12 +178,7 @@ impl Notifier {
             }
             Err(e) => return Tried::failed(format!("could not read the signing secret: {e}")),
         };
-        let sent = webhook::send(delivery, &secret, self.config.allow_private).await;
-        Tried {
-            status_code: sent.status_code,
-            error: sent.error,
-            hopeless: false,
-        }
+        webhook::send(delivery, &secret, self.config.allow_private).await
     }
 
     /// The endpoint's secret, or for a job's own callback URL its owner's
@@ -198,11 +202,7 @@ impl Notifier {
             .send_job_end(&delivery.target, &delivery.payload, self.links.as_ref())
             .await
         {
-            Ok(()) => Tried {
-                status_code: None,
-                error: None,
-                hopeless: false,
-            },
+            Ok(()) => Tried::succeeded(),
             Err(error) => Tried::failed(error),
         }
     }

@@ -6,32 +6,22 @@ use std::time::Duration;
 use kinoflow_store::Delivery;
 
 use crate::address::check_url;
+use crate::outbox::Tried;
 use crate::signature::sign;
 
 /// How long a receiver has to answer.
 const TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How an attempt went: the receiver's status when it answered, and why it
-/// failed when it did.
-pub(crate) struct Sent {
-    pub status_code: Option<u16>,
-    pub error: Option<String>,
-}
-
 /// POSTs `delivery` signed with `secret`; any 2xx answer is success.
-pub(crate) async fn send(delivery: &Delivery, secret: &str, allow_private: bool) -> Sent {
-    let failed = |error: String| Sent {
-        status_code: None,
-        error: Some(error),
-    };
+pub(crate) async fn send(delivery: &Delivery, secret: &str, allow_private: bool) -> Tried {
     let target = match check_url(&delivery.target, allow_private).await {
         Ok(target) => target,
-        Err(reason) => return failed(reason),
+        Err(reason) => return Tried::failed(reason),
     };
     let timestamp = chrono::Utc::now().timestamp();
     let signature = match sign(secret, &delivery.id, timestamp, &delivery.payload) {
         Ok(signature) => signature,
-        Err(reason) => return failed(reason),
+        Err(reason) => return Tried::failed(reason),
     };
     // Redirects are not followed and no proxy is used: either could lead to
     // an address nobody checked (a proxy resolves the name again itself).
@@ -44,7 +34,7 @@ pub(crate) async fn send(delivery: &Delivery, secret: &str, allow_private: bool)
         .build();
     let client = match client {
         Ok(client) => client,
-        Err(e) => return failed(format!("could not prepare the request: {e}")),
+        Err(e) => return Tried::failed(format!("could not prepare the request: {e}")),
     };
     let response = client
         .post(target.url)
@@ -56,19 +46,19 @@ pub(crate) async fn send(delivery: &Delivery, secret: &str, allow_private: bool)
         .send()
         .await;
     match response {
-        Ok(response) if response.status().is_success() => Sent {
+        Ok(response) if response.status().is_success() => Tried {
             status_code: Some(response.status().as_u16()),
-            error: None,
+            ..Tried::succeeded()
         },
-        Ok(response) => Sent {
+        Ok(response) => Tried {
             status_code: Some(response.status().as_u16()),
-            error: Some(format!("the receiver answered {}", response.status())),
+            ..Tried::failed(format!("the receiver answered {}", response.status()))
         },
-        Err(e) if e.is_timeout() => failed(format!(
+        Err(e) if e.is_timeout() => Tried::failed(format!(
             "the receiver did not answer within {} s",
             TIMEOUT.as_secs()
         )),
-        Err(e) => failed(format!("could not reach the receiver: {}", describe(e))),
+        Err(e) => Tried::failed(format!("could not reach the receiver: {}", describe(e))),
     }
 }
 

@@ -70,9 +70,13 @@ impl ApiError {
         text
     }
 
-    /// The same error, its message saying which part of the request it is about.
+    /// The same error, its message and fields saying which part of the
+    /// request they are about (`jobs[2]: …`, `jobs[2].params.seconds`).
     pub fn prefixed(mut self, part: &str) -> Self {
         self.message = format!("{part}: {}", self.message);
+        for field in &mut self.fields {
+            field.field = format!("{part}.{}", field.field);
+        }
         self
     }
 
@@ -185,17 +189,7 @@ impl From<SubmitError> for ApiError {
             SubmitError::Store(e) => e.into(),
             SubmitError::Blob(e) => e.into(),
             SubmitError::Item { index, source } => {
-                let inner = Self::from(*source);
-                let place = format!("jobs[{index}]");
-                Self {
-                    message: format!("{place}: {}", inner.message),
-                    fields: inner
-                        .fields
-                        .into_iter()
-                        .map(|f| FieldError::new(format!("{place}.{}", f.field), f.message))
-                        .collect(),
-                    ..inner
-                }
+                Self::from(*source).prefixed(&format!("jobs[{index}]"))
             }
         }
     }

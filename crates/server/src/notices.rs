@@ -39,9 +39,19 @@ pub async fn check_notices(
 /// What the owner's own settings ask for: their address mailed, when they
 /// turned that on and this server sends mail.
 pub fn owner_notices(state: &AppState, user: &AuthUser) -> JobNotices {
+    if user.notify_by_email {
+        mail_owner(state, user)
+    } else {
+        JobNotices::default()
+    }
+}
+
+/// The owner's address mailed, whatever their setting, when this server
+/// sends mail (the frame-extraction service always mailed its users).
+pub fn mail_owner(state: &AppState, user: &AuthUser) -> JobNotices {
     JobNotices {
         callback_url: None,
-        email: (state.mail_enabled && user.notify_by_email).then(|| user.email.clone()),
+        email: state.mail_enabled.then(|| user.email.clone()),
     }
 }
 

@@ -4,7 +4,8 @@
 //! their own transaction; `with_notification_methods!` the [`crate::Store`]
 //! methods.
 
-/// How long a delivery is retried after the event it announces.
+/// How long a delivery is retried after the event it announces, or after
+/// it was queued again by hand.
 pub(crate) const DELIVERY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 /// Defines `enqueue_job_event` for a backend whose database is `$db`.
@@ -286,19 +287,14 @@ macro_rules! with_notification_methods {
             rows.iter().map(attempt_from_row).collect()
         }
 
-        async fn redeliver(
-            &self,
-            job_id: &str,
-            delivery_id: &str,
-            give_up_at: i64,
-        ) -> StoreResult<bool> {
+        async fn redeliver(&self, job_id: &str, delivery_id: &str) -> StoreResult<bool> {
             let now = now_ms();
             let done = sqlx::query(
                 "UPDATE deliveries SET state = 'pending', next_attempt_at = $1, give_up_at = $2, \
                  updated_at = $3 WHERE id = $4 AND job_id = $5 AND state <> 'pending'",
             )
             .bind(now)
-            .bind(give_up_at)
+            .bind(now + $crate::notifications::DELIVERY_WINDOW_MS)
             .bind(now)
             .bind(delivery_id)
             .bind(job_id)

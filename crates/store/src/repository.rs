@@ -167,14 +167,9 @@ pub trait Store: Send + Sync + 'static {
     /// The attempts at all of a job's deliveries, in order.
     async fn list_attempts(&self, job_id: &str) -> StoreResult<Vec<DeliveryAttempt>>;
     /// Queues one of the job's deliveries that was delivered or given up
-    /// again, due now and retried until `give_up_at`; false when the job has
-    /// no such delivery or it is still pending (a node may be sending it).
-    async fn redeliver(
-        &self,
-        job_id: &str,
-        delivery_id: &str,
-        give_up_at: i64,
-    ) -> StoreResult<bool>;
+    /// again, due now and retried for as long as a new one; false when the
+    /// job has no such delivery or it is still pending (a node may be sending it).
+    async fn redeliver(&self, job_id: &str, delivery_id: &str) -> StoreResult<bool>;
 
     // Wake-ups.
     /// Wakes `wake`'s waiters whenever another process queues a job, until an

@@ -538,13 +538,10 @@ async fn the_outbox_announces_what_happened(store: &dyn Store) {
     }
 
     // A redelivery is due again at once.
-    assert!(store
-        .redeliver(&job.id, &first.id, now_ms() + 60_000)
-        .await
-        .unwrap());
-    assert!(!store.redeliver("other-job", &first.id, 0).await.unwrap());
+    assert!(store.redeliver(&job.id, &first.id).await.unwrap());
+    assert!(!store.redeliver("other-job", &first.id).await.unwrap());
     assert!(
-        !store.redeliver(&job.id, &first.id, 0).await.unwrap(),
+        !store.redeliver(&job.id, &first.id).await.unwrap(),
         "a pending delivery is not queued twice"
     );
     let redelivered = store.claim_deliveries(10, hold_until, true).await.unwrap();

@@ -19,7 +19,7 @@ pub async fn serve(settings: Settings, print_config: bool) -> anyhow::Result<()>
         .with_context(|| format!("could not listen on {bind}"))?;
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    let notifier = start_notifier(&settings, &engine, shutdown.clone())?;
+    let notifier = start_notifier(&settings, &engine, &config.jwt_secret, shutdown.clone())?;
     let served = kinoflow_server::serve(
         engine,
         &config,

@@ -5,7 +5,7 @@ use kinoflow_engine::WorkerPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::serve::cancel_on_signal;
-use crate::runtime::{open_engine, start_notifier};
+use crate::runtime::{open_engine, start_notifier, token_secret};
 use crate::settings::Settings;
 
 pub async fn work(settings: Settings) -> anyhow::Result<()> {
@@ -13,7 +13,12 @@ pub async fn work(settings: Settings) -> anyhow::Result<()> {
     let workers = settings.workers.unwrap_or(1).max(1);
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    let notifier = start_notifier(&settings, &engine, shutdown.clone())?;
+    let notifier = start_notifier(
+        &settings,
+        &engine,
+        &token_secret(&settings)?,
+        shutdown.clone(),
+    )?;
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(workers, "worker node started");
     shutdown.cancelled().await;

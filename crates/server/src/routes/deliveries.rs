@@ -4,7 +4,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use kinoflow_engine::store::{now_ms, Delivery, DeliveryAttempt};
+use kinoflow_engine::store::{Delivery, DeliveryAttempt, DeliveryState};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -13,9 +13,6 @@ use crate::error::{ApiError, ErrorBody};
 use crate::routes::jobs::visible_job;
 use crate::state::AppState;
 use crate::views::rfc3339;
-
-/// A redelivery is retried for as long as a first delivery.
-const REDELIVERY_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 #[derive(Serialize, ToSchema)]
 pub struct DeliveryView {
@@ -55,7 +52,7 @@ pub struct DeliveryList {
 
 impl DeliveryView {
     fn new(delivery: Delivery, attempts: &[DeliveryAttempt]) -> Self {
-        let pending = delivery.state == kinoflow_engine::store::DeliveryState::Pending;
+        let pending = delivery.state == DeliveryState::Pending;
         Self {
             attempts: attempts
                 .iter()
@@ -115,13 +112,7 @@ pub async fn redeliver(
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let job = visible_job(&state, &user, &id).await?;
-    let give_up_at = now_ms() + REDELIVERY_WINDOW_MS;
-    if state
-        .engine
-        .store
-        .redeliver(&job.id, &delivery_id, give_up_at)
-        .await?
-    {
+    if state.engine.store.redeliver(&job.id, &delivery_id).await? {
         return Ok(StatusCode::ACCEPTED);
     }
     let deliveries = state.engine.store.list_deliveries(&job.id).await?;

@@ -9,7 +9,7 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
-use kinoflow_engine::store::{JobFilter, JobNotices, JobRecord, JobState};
+use kinoflow_engine::store::{JobFilter, JobRecord, JobState};
 use kinoflow_engine::Submission;
 use serde::Serialize;
 use serde_json::json;
@@ -17,6 +17,7 @@ use serde_json::json;
 use super::CompatError;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use crate::notices::mail_owner;
 use crate::routes::artifacts::serve_artifact;
 use crate::routes::jobs::{small_text, visible_job};
 use crate::routes::uploads::store_upload;
@@ -70,19 +71,11 @@ pub async fn upload(
             upload_id: Some(upload.id.clone()),
             params: json!({ "interval_s": interval.unwrap_or(DEFAULT_INTERVAL_S) }),
             idempotency_key: None,
-            notices: completion_mail(&state, &user),
+            notices: mail_owner(&state, &user),
         })
         .await
         .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(video_view(&job, upload.filename))))
-}
-
-/// The owner's address, when this server sends mail.
-fn completion_mail(state: &AppState, user: &AuthUser) -> JobNotices {
-    JobNotices {
-        callback_url: None,
-        email: state.mail_enabled.then(|| user.email.clone()),
-    }
 }
 
 fn parse_interval(text: &str) -> Result<f64, ApiError> {
