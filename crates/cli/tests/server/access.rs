@@ -57,8 +57,8 @@ async fn another_user_sees_nothing_of_mine() {
 #[tokio::test]
 async fn bad_credentials_get_401() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--workers", "0", "--token-ttl-s", "1"]);
-    let alice = server.user("alice@example.com").await;
+    let server = Server::start(dir.path(), &["--workers", "0", "--token-ttl-s", "3"]);
+    let mut alice = server.user("alice@example.com").await;
     let anonymous = server.client();
 
     let body = expect(anonymous.get("/v1/jobs").await, StatusCode::UNAUTHORIZED).await;
@@ -80,7 +80,11 @@ async fn bad_credentials_get_401() {
     truncated.token = Some(format!("{header}.{payload}.{}", &signature[1..]));
     expect(truncated.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
 
-    // An API key works until it is revoked.
+    // An API key works until it is revoked (a fresh token for the few
+    // requests that follow, well inside its three seconds).
+    alice
+        .login("alice@example.com", "correct horse battery")
+        .await;
     let key = expect(
         alice.post_json("/v1/api-keys", json!({"name": "ci"})).await,
         StatusCode::CREATED,
@@ -99,8 +103,8 @@ async fn bad_credentials_get_401() {
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     expect(script.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
 
-    // The access token expires after its lifetime (one second here).
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    // The access token expires after its lifetime (three seconds here).
+    tokio::time::sleep(Duration::from_millis(4100)).await;
     let body = expect(alice.get("/v1/me").await, StatusCode::UNAUTHORIZED).await;
     assert!(body["error"]["message"]
         .as_str()

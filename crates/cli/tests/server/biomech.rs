@@ -371,7 +371,9 @@ async fn without_anonymous_access_the_biomechanics_api_needs_a_token() {
     let anonymous = server.client();
     // A small body: the server refuses before reading, and a client still
     // sending the video could see the connection closed under it.
-    let refused = processar(&anonymous, &fixture("messi5.jpg"), None).await;
+    let tiny = root.path().join("tiny.mp4");
+    std::fs::write(&tiny, b"x").unwrap();
+    let refused = processar(&anonymous, &tiny, None).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 
     // Nobody can take the anonymous account's address.

@@ -98,7 +98,7 @@ async fn api_and_worker_nodes_on_postgres_survive_a_killed_worker() {
         "--jwt-secret",
         "a-shared-secret-for-every-node",
         "--lease-ttl-s",
-        "2",
+        "4",
     ];
     let with = |extra: &[&'static str]| [&shared[..], extra].concat();
     let api = Server::start_in(&dir.path().join("api"), &with(&["--workers", "0"]));

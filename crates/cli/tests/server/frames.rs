@@ -336,7 +336,7 @@ async fn cancelling_a_frames_job_leaves_no_ffmpeg_behind() {
     )
     .await;
     let job = client
-        .wait_until(job_id, Duration::from_secs(2), |job| {
+        .wait_until(job_id, Duration::from_secs(10), |job| {
             job["state"] == "cancelled"
         })
         .await;

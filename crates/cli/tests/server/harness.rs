@@ -19,6 +19,20 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The value of `key` in a URL's query.
+pub fn query_value<'a>(url: &'a str, key: &str) -> &'a str {
+    url.split(['?', '&'])
+        .find_map(|pair| pair.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key} in {url}"))
+}
+
+/// Sleeps until a second past a signed link's `expires`.
+pub async fn sleep_past_expiry(link: &str) {
+    let expires: i64 = query_value(link, "expires").parse().unwrap();
+    let left = expires + 1 - chrono::Utc::now().timestamp();
+    tokio::time::sleep(Duration::from_secs(left.max(0) as u64)).await;
+}
+
 /// Where the S3 tests keep their objects: the bucket of `scripts/seaweedfs`
 /// (or `KINOFLOW_TEST_S3_URL`), under a prefix of their own.
 pub fn s3_storage_url(test: &str) -> String {

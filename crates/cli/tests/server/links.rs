@@ -1,11 +1,9 @@
 //! Signed links download without a token until they expire; a changed link is refused.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{expect, Server};
+use crate::harness::{expect, sleep_past_expiry, Server};
 
 #[tokio::test]
 async fn a_signed_link_downloads_until_it_expires() {
@@ -56,7 +54,7 @@ async fn a_signed_link_downloads_until_it_expires() {
     assert_eq!(zipped.len(), 1);
 
     let short = client.link(job_id, "probe.json", 1).await;
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    sleep_past_expiry(&short).await;
     let body = expect(
         anonymous.get(&short).send().await.unwrap(),
         StatusCode::FORBIDDEN,

@@ -1,12 +1,10 @@
 //! Presigned uploads, on local storage and on S3: announce, PUT to the signed
 //! URL, complete. On S3 the signed links to artifacts redirect to storage.
 
-use std::time::Duration;
-
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::harness::{expect, fixture, s3_storage_url, Client, Server};
+use crate::harness::{expect, fixture, s3_storage_url, sleep_past_expiry, Client, Server};
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -150,7 +148,7 @@ async fn on_s3_uploads_and_links_go_straight_to_storage() {
     assert_eq!(job["state"], "succeeded", "{job:#}");
 
     // A link to one artifact redirects to a short-lived storage URL.
-    let link = client.link(job_id, "probe.json", 2).await;
+    let link = client.link(job_id, "probe.json", 6).await;
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -166,7 +164,7 @@ async fn on_s3_uploads_and_links_go_straight_to_storage() {
     assert_eq!(zip.status(), StatusCode::OK);
     assert!(zip.bytes().await.unwrap().starts_with(b"PK"));
 
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    sleep_past_expiry(&link).await;
     let expired = anonymous.get(&link).send().await.unwrap();
     assert_eq!(expired.status(), StatusCode::FORBIDDEN);
 }

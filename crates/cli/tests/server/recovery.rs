@@ -10,7 +10,7 @@ use crate::harness::Server;
 async fn a_job_whose_worker_is_killed_runs_again_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let settings = ["--workers", "1", "--lease-ttl-s", "2"];
+    let settings = ["--workers", "1", "--lease-ttl-s", "4"];
     let mut first = Server::start_in(&data, &settings);
     let client = first.user("frank@example.com").await;
     let job = client
