@@ -78,7 +78,7 @@ async fn frames_api_uploads_extracts_and_downloads() {
     let id = created["id"].as_str().unwrap().to_owned();
 
     let mut status = String::new();
-    for _ in 0..600 {
+    for _ in 0..1200 {
         let list = expect(alice.get("/videos/status").await, StatusCode::OK).await;
         status = video(&list, &id)["status"].as_str().unwrap().to_owned();
         if status == "COMPLETED" || status == "FAILED" {

@@ -377,7 +377,7 @@ impl Client {
 
     /// Polls the job's deliveries until one makes `done` hold; returns it.
     pub async fn wait_for_delivery(&self, job_id: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let list = expect(
                 self.get(&format!("/v1/jobs/{job_id}/deliveries")).await,

@@ -65,7 +65,7 @@ impl SmtpServer {
 
     /// Waits for `count` messages to arrive; returns them decoded.
     async fn messages(&self, count: usize) -> Vec<Mail> {
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let arrived: Vec<Mail> = std::fs::read_dir(self.maildir.join("new"))
                 .into_iter()
