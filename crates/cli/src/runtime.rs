@@ -19,6 +19,14 @@ use crate::settings::Settings;
 /// How often a node looks at the outbox while nothing is due there.
 const OUTBOX_POLL_INTERVAL: Duration = Duration::from_millis(500);
 
+/// A node runs ffmpeg and ffprobe (to check uploads and to run video jobs):
+/// it does not start without them.
+pub async fn require_media_tools() -> anyhow::Result<()> {
+    kinoflow_media::check_installed()
+        .await
+        .context("kinoflow needs ffmpeg and ffprobe on PATH (scripts/install-deps installs them)")
+}
+
 /// The engine the settings describe, with every pipeline this build has.
 pub async fn open_engine(settings: &Settings) -> anyhow::Result<Engine> {
     let data_dir = settings.data_dir();

@@ -10,6 +10,7 @@ mod images;
 mod packets;
 mod probe;
 mod process;
+mod tools;
 
 pub use encode::FrameEncoder;
 pub use error::MediaError;
@@ -21,3 +22,4 @@ pub use images::ImageFormat;
 pub use packets::{frame_times, FrameTime};
 pub use probe::{probe, AudioStream, Probe};
 pub use process::STALL_TIMEOUT;
+pub use tools::check_installed;

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::runtime::{open_engine, server_config, start_notifier};
+use crate::runtime::{open_engine, require_media_tools, server_config, start_notifier};
 use crate::settings::Settings;
 
 pub async fn serve(settings: Settings, print_config: bool) -> anyhow::Result<()> {
@@ -11,6 +11,7 @@ pub async fn serve(settings: Settings, print_config: bool) -> anyhow::Result<()>
         print!("{}", settings.to_masked_toml()?);
         return Ok(());
     }
+    require_media_tools().await?;
     let engine = open_engine(&settings).await?;
     let config = server_config(&settings)?;
     let bind = settings.bind.as_deref().unwrap_or_default();

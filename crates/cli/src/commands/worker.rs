@@ -5,10 +5,11 @@ use kinoflow_engine::WorkerPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::serve::cancel_on_signal;
-use crate::runtime::{open_engine, start_notifier, token_secret};
+use crate::runtime::{open_engine, require_media_tools, start_notifier, token_secret};
 use crate::settings::Settings;
 
 pub async fn work(settings: Settings) -> anyhow::Result<()> {
+    require_media_tools().await?;
     let engine = open_engine(&settings).await?;
     let workers = settings.workers.unwrap_or(1).max(1);
     let shutdown = CancellationToken::new();
