@@ -4,13 +4,18 @@ use std::time::Duration;
 
 use rand::Rng;
 
-/// The wait before attempt `attempt + 1`: base × 2^(attempt-1), capped, then
-/// scaled by a random factor in [0.5, 1.0] so that jobs that failed together
-/// do not all come back together.
-pub fn retry_delay(attempt: i64, base: Duration, max: Duration) -> Duration {
+/// The wait after the `attempt`-th failure before any jitter:
+/// base × 2^(attempt-1), at most `max`.
+pub fn doubling_delay(attempt: i64, base: Duration, max: Duration) -> Duration {
     let exponent = attempt.saturating_sub(1).clamp(0, 30) as u32;
-    let full = base.saturating_mul(1u32 << exponent).min(max);
-    full.mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
+    base.saturating_mul(1u32 << exponent).min(max)
+}
+
+/// The wait before attempt `attempt + 1`: the [`doubling_delay`] scaled by a
+/// random factor in [0.5, 1.0] so that jobs that failed together do not all
+/// come back together.
+pub fn retry_delay(attempt: i64, base: Duration, max: Duration) -> Duration {
+    doubling_delay(attempt, base, max).mul_f64(rand::thread_rng().gen_range(0.5..=1.0))
 }
 
 #[cfg(test)]

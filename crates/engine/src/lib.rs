@@ -16,6 +16,7 @@ mod stop;
 mod worker;
 
 pub use artifacts::{validate_artifact_name, ArtifactSink};
+pub use backoff::doubling_delay;
 pub use config::EngineConfig;
 pub use engine::{Engine, Submission, SubmitError};
 pub use metrics::EngineMetrics;

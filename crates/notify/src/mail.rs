@@ -50,12 +50,7 @@ pub struct Mailer {
 impl Mailer {
     /// Checks the settings; nothing is connected yet.
     pub fn new(settings: &MailSettings) -> Result<Self, String> {
-        let from = settings.from.parse().map_err(|e| {
-            format!(
-                "mail_from {:?} is not an e-mail address: {e}",
-                settings.from
-            )
-        })?;
+        let from = mailbox(&settings.from).map_err(|e| format!("mail_from {e}"))?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(&settings.smtp_url)
             .map_err(|e| format!("smtp_url is not a valid SMTP URL: {e}"))?
             .timeout(Some(SMTP_TIMEOUT));
@@ -76,9 +71,7 @@ impl Mailer {
         payload: &str,
         links: &dyn DownloadLinks,
     ) -> Result<(), String> {
-        let to: Mailbox = to
-            .parse()
-            .map_err(|e| format!("{to:?} is not an e-mail address: {e}"))?;
+        let to = mailbox(to)?;
         let end = JobEnd::from_payload(payload)?;
         let link = (end.state == "succeeded").then(|| links.results_link(&end.id));
         let message = Message::builder()
@@ -137,8 +130,11 @@ fn trusting(
 
 /// Whether `text` is an address mail can be sent to.
 pub fn check_address(text: &str) -> Result<(), String> {
-    text.parse::<Mailbox>()
-        .map(|_| ())
+    mailbox(text).map(drop)
+}
+
+fn mailbox(text: &str) -> Result<Mailbox, String> {
+    text.parse()
         .map_err(|e| format!("{text:?} is not an e-mail address: {e}"))
 }
 

@@ -154,6 +154,16 @@ macro_rules! with_notification_methods {
         }
 
         async fn callback_secret(&self, owner_id: &str, candidate: &str) -> StoreResult<String> {
+            // Read first: every callback delivery asks, and only the first
+            // one of a user's needs to write.
+            const SELECT: &str = "SELECT secret FROM callback_secrets WHERE owner_id = $1";
+            let found: Option<String> = sqlx::query_scalar(SELECT)
+                .bind(owner_id)
+                .fetch_optional(&self.pool)
+                .await?;
+            if let Some(secret) = found {
+                return Ok(secret);
+            }
             sqlx::query(
                 "INSERT INTO callback_secrets (owner_id, secret, created_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (owner_id) DO NOTHING",
@@ -163,12 +173,10 @@ macro_rules! with_notification_methods {
             .bind(now_ms())
             .execute(&self.pool)
             .await?;
-            let secret: String =
-                sqlx::query_scalar("SELECT secret FROM callback_secrets WHERE owner_id = $1")
-                    .bind(owner_id)
-                    .fetch_one(&self.pool)
-                    .await?;
-            Ok(secret)
+            Ok(sqlx::query_scalar(SELECT)
+                .bind(owner_id)
+                .fetch_one(&self.pool)
+                .await?)
         }
 
         async fn set_callback_secret(&self, owner_id: &str, secret: &str) -> StoreResult<()> {
@@ -275,12 +283,11 @@ macro_rules! with_notification_methods {
         }
 
         async fn list_attempts(&self, job_id: &str) -> StoreResult<Vec<DeliveryAttempt>> {
-            let rows = sqlx::query(
-                "SELECT a.delivery_id, a.attempt, a.started_at, a.duration_ms, a.status_code, \
-                 a.error, a.succeeded FROM delivery_attempts a \
-                 JOIN deliveries d ON d.id = a.delivery_id WHERE d.job_id = $1 \
-                 ORDER BY a.delivery_id, a.attempt",
-            )
+            let rows = sqlx::query(&format!(
+                "SELECT {ATTEMPT_COLUMNS} FROM delivery_attempts \
+                 WHERE delivery_id IN (SELECT id FROM deliveries WHERE job_id = $1) \
+                 ORDER BY delivery_id, attempt"
+            ))
             .bind(job_id)
             .fetch_all(&self.pool)
             .await?;

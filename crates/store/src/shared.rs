@@ -380,45 +380,51 @@ macro_rules! shared_store {
             ) -> StoreResult<Heartbeat> {
                 let now = now_ms();
                 let mut tx = self.pool.begin().await?;
-                let row = match &progress {
-                    Some((fraction, stage)) => sqlx::query(&format!(
-                        "UPDATE jobs SET lease_expires_at = $1, updated_at = $2, progress = $3, stage = $4 \
+                // Only a beat that reports progress announces it, and needs the job for that.
+                let cancel_requested = match &progress {
+                    Some((fraction, stage)) => {
+                        let row = sqlx::query(&format!(
+                            "UPDATE jobs SET lease_expires_at = $1, updated_at = $2, progress = $3, stage = $4 \
                              WHERE id = $5 AND lease_token = $6 AND state = 'running' \
                              RETURNING {JOB_COLUMNS}"
-                    ))
-                    .bind(now + lease_ttl_ms)
-                    .bind(now)
-                    .bind(fraction)
-                    .bind(stage)
-                    .bind(job_id)
-                    .bind(&lease.0)
-                    .fetch_optional(&mut *tx)
-                    .await?,
+                        ))
+                        .bind(now + lease_ttl_ms)
+                        .bind(now)
+                        .bind(fraction)
+                        .bind(stage)
+                        .bind(job_id)
+                        .bind(&lease.0)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        let Some(row) = row else {
+                            return Ok(Heartbeat::LeaseLost);
+                        };
+                        let job = job_from_row(&row)?;
+                        let data = json!({ "progress": fraction, "stage": stage });
+                        insert_event(&mut tx, job_id, "progress", &data).await?;
+                        enqueue_job_event(&mut tx, &job, "job.progress").await?;
+                        job.cancel_requested
+                    }
                     None => {
-                        sqlx::query(&format!(
+                        let row = sqlx::query(
                             "UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
                              WHERE id = $3 AND lease_token = $4 AND state = 'running' \
-                             RETURNING {JOB_COLUMNS}"
-                        ))
+                             RETURNING cancel_requested",
+                        )
                         .bind(now + lease_ttl_ms)
                         .bind(now)
                         .bind(job_id)
                         .bind(&lease.0)
                         .fetch_optional(&mut *tx)
-                        .await?
+                        .await?;
+                        let Some(row) = row else {
+                            return Ok(Heartbeat::LeaseLost);
+                        };
+                        row.try_get::<i64, _>("cancel_requested")? != 0
                     }
                 };
-                let Some(row) = row else {
-                    return Ok(Heartbeat::LeaseLost);
-                };
-                let job = job_from_row(&row)?;
-                if let Some((fraction, stage)) = &progress {
-                    let data = json!({ "progress": fraction, "stage": stage });
-                    insert_event(&mut tx, job_id, "progress", &data).await?;
-                    enqueue_job_event(&mut tx, &job, "job.progress").await?;
-                }
                 tx.commit().await?;
-                Ok(if job.cancel_requested {
+                Ok(if cancel_requested {
                     Heartbeat::CancelRequested
                 } else {
                     Heartbeat::Renewed
@@ -568,9 +574,6 @@ macro_rules! shared_store {
             async fn delete_job(&self, job_id: &str) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 for table_and_key in [
-                    "DELETE FROM delivery_attempts WHERE delivery_id IN \
-                     (SELECT id FROM deliveries WHERE job_id = $1)",
-                    "DELETE FROM deliveries WHERE job_id = $1",
                     "DELETE FROM job_events WHERE job_id = $1",
                     "DELETE FROM artifacts WHERE job_id = $1",
                     "DELETE FROM jobs WHERE id = $1",

@@ -1,11 +1,10 @@
 //! The command line: `run` without a server, `jobs` against one, `--print-config`.
 
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::harness::{fixture, Server, BIN};
+use crate::harness::{fixture, refused_start, Server, BIN};
 
 fn kinoflow(args: &[&str], envs: &[(&str, &str)]) -> Output {
     Command::new(BIN)
@@ -56,29 +55,10 @@ fn a_node_without_ffmpeg_refuses_to_start_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     for command in ["serve", "worker"] {
-        let mut node = Command::new(BIN)
-            .args([command, "--bind", "127.0.0.1:0", "--data-dir", data])
-            .env_remove("KINOFLOW_JWT_SECRET")
-            .env("PATH", dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // A node that started anyway would run until killed: give up on it.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = node.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                node.kill().unwrap();
-                panic!("kinoflow {command} started without ffmpeg");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert!(!status.success());
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(&mut node.stderr.take().unwrap(), &mut stderr).unwrap();
+        let stderr = refused_start(
+            &[command, "--bind", "127.0.0.1:0", "--data-dir", data],
+            &[("PATH", dir.path().as_os_str())],
+        );
         assert!(stderr.contains("could not run ffmpeg"), "{stderr}");
     }
 }

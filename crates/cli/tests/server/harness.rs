@@ -1,6 +1,7 @@
 //! Real `kinoflow serve` processes on random ports, and a small HTTP client
 //! for talking to them.
 
+use std::ffi::OsStr;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -361,41 +362,32 @@ impl Client {
         limit: Duration,
         done: impl Fn(&Value) -> bool,
     ) -> Value {
-        let deadline = Instant::now() + limit;
-        loop {
+        eventually(limit, async || {
             let job = self.job(id).await;
             if done(&job) {
-                return job;
+                Ok(job)
+            } else {
+                Err(format!("the job is {job:#}"))
             }
-            assert!(
-                Instant::now() < deadline,
-                "gave up waiting; the job is {job:#}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 
     /// Polls the job's deliveries until one makes `done` hold; returns it.
     pub async fn wait_for_delivery(&self, job_id: &str, done: impl Fn(&Value) -> bool) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
+        eventually(Duration::from_secs(120), async || {
             let list = expect(
                 self.get(&format!("/v1/jobs/{job_id}/deliveries")).await,
                 StatusCode::OK,
             )
             .await;
-            if let Some(delivery) = list["deliveries"]
+            list["deliveries"]
                 .as_array()
                 .and_then(|all| all.iter().find(|delivery| done(delivery)))
-            {
-                return delivery.clone();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "gave up waiting; the deliveries are {list:#}"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+                .cloned()
+                .ok_or_else(|| format!("the deliveries are {list:#}"))
+        })
+        .await
     }
 
     /// Waits for the job to reach a terminal state.
@@ -407,6 +399,50 @@ impl Client {
             )
         })
         .await
+    }
+}
+
+/// Runs `kinoflow args…` with `envs`, which must refuse to start; returns
+/// what it wrote to stderr. One that starts anyway is killed, failing the test.
+pub fn refused_start(args: &[&str], envs: &[(&str, &OsStr)]) -> String {
+    let mut node = Command::new(BIN)
+        .args(args)
+        .env_remove("KINOFLOW_JWT_SECRET")
+        .envs(envs.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = node.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            node.kill().unwrap();
+            panic!("kinoflow {args:?} started");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut node.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(!status.success(), "kinoflow {args:?}: {stderr}");
+    stderr
+}
+
+/// Calls `probe` every 50 ms until it gives a value; panics after `limit`
+/// with what it said last.
+pub async fn eventually<T>(
+    limit: Duration,
+    mut probe: impl AsyncFnMut() -> Result<T, String>,
+) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        match probe().await {
+            Ok(value) => return value,
+            Err(last) => assert!(Instant::now() < deadline, "gave up waiting; {last}"),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

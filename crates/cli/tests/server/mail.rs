@@ -13,7 +13,9 @@ use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{expect, fixture, sleep_past_expiry, was_attempted, Client, Server};
+use crate::harness::{
+    eventually, expect, fixture, refused_start, sleep_past_expiry, was_attempted, Client, Server,
+};
 
 /// The address links in mail are built from; the test swaps in the server's own.
 const PUBLIC_URL: &str = "http://kinoflow.test";
@@ -65,8 +67,7 @@ impl SmtpServer {
 
     /// Waits for `count` messages to arrive; returns them decoded.
     async fn messages(&self, count: usize) -> Vec<Mail> {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
+        eventually(Duration::from_secs(120), async || {
             let arrived: Vec<Mail> = std::fs::read_dir(self.maildir.join("new"))
                 .into_iter()
                 .flatten()
@@ -74,15 +75,12 @@ impl SmtpServer {
                 .map(|entry| Mail::read(&std::fs::read(entry.path()).unwrap()))
                 .collect();
             if arrived.len() >= count {
-                return arrived;
+                Ok(arrived)
+            } else {
+                Err(format!("{} of {count} mails arrived", arrived.len()))
             }
-            assert!(
-                Instant::now() < deadline,
-                "{} of {count} mails arrived",
-                arrived.len()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        })
+        .await
     }
 
     /// A kinoflow server that mails through this SMTP server, in plain text.
@@ -508,22 +506,24 @@ fn an_operators_authority_is_checked_at_start() {
             "could not read smtp_ca_file",
         ),
     ] {
-        let output = Command::new(crate::harness::BIN)
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
-            .arg(root.path())
-            .args([
+        let stderr = refused_start(
+            &[
+                "serve",
+                "--bind",
+                "127.0.0.1:0",
+                "--data-dir",
+                root.path().to_str().unwrap(),
                 "--smtp-url",
                 url,
                 "--mail-from",
                 "k@example.com",
                 "--public-url",
                 PUBLIC_URL,
-            ])
-            .args(["--smtp-ca-file", ca])
-            .output()
-            .unwrap();
-        assert!(!output.status.success(), "{url} {ca}");
-        let stderr = String::from_utf8_lossy(&output.stderr);
+                "--smtp-ca-file",
+                ca,
+            ],
+            &[],
+        );
         assert!(stderr.contains(complaint), "{url} {ca}: {stderr}");
     }
 }

@@ -3,7 +3,7 @@
 //! redelivery, and the refusal of internal addresses by default.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -14,7 +14,7 @@ use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 
-use crate::harness::{expect, was_attempted, Server};
+use crate::harness::{eventually, expect, was_attempted, Server};
 
 /// A request the receiver got.
 #[derive(Clone, Debug)]
@@ -55,19 +55,15 @@ impl Receiver {
     }
 
     async fn wait_for(&self, path: &str, count: usize) -> Vec<Received> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
+        eventually(Duration::from_secs(60), async || {
             let got = self.at(path);
             if got.len() >= count {
-                return got;
+                Ok(got)
+            } else {
+                Err(format!("{path} got {} of {count} calls", got.len()))
             }
-            assert!(
-                Instant::now() < deadline,
-                "{path} got {} of {count} calls",
-                got.len()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        })
+        .await
     }
 }
 
@@ -101,17 +97,18 @@ async fn receive(
 }
 
 /// Verifies a delivery as a receiver would, following Standard Webhooks:
-/// HMAC-SHA256 keyed with the base64 part of the secret over
-/// "id.timestamp.body", compared with each `v1,` signature in the header.
-fn verifies(secret: &str, id: &str, timestamp: &str, body: &[u8], header: &str) -> bool {
+/// Whether `secret` signed the call: HMAC-SHA256 keyed with the base64 part
+/// of the secret over "id.timestamp.body", compared with each `v1,`
+/// signature in the header.
+fn verifies(secret: &str, call: &Received) -> bool {
     let key = STANDARD
         .decode(secret.trim_start_matches("whsec_"))
         .unwrap();
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).unwrap();
-    mac.update(format!("{id}.{timestamp}.").as_bytes());
-    mac.update(body);
+    mac.update(format!("{}.{}.", call.id, call.timestamp).as_bytes());
+    mac.update(&call.body);
     let expected = STANDARD.encode(mac.finalize().into_bytes());
-    header
+    call.signature
         .split(' ')
         .filter_map(|signature| signature.strip_prefix("v1,"))
         .any(|signature| signature == expected)
@@ -180,22 +177,10 @@ async fn a_receiver_gets_signed_events_and_failures_are_retried() {
     assert_eq!(body["type"], "job.succeeded");
     assert_eq!(body["data"]["id"], job_id);
     assert_eq!(body["data"]["state"], "succeeded");
-    assert!(verifies(
-        &endpoint_secret,
-        &event.id,
-        &event.timestamp,
-        &event.body,
-        &event.signature
-    ));
-    let mut tampered = event.body.clone();
-    tampered[2] ^= 1;
-    assert!(!verifies(
-        &endpoint_secret,
-        &event.id,
-        &event.timestamp,
-        &tampered,
-        &event.signature
-    ));
+    assert!(verifies(&endpoint_secret, event));
+    let mut tampered = event.clone();
+    tampered.body[2] ^= 1;
+    assert!(!verifies(&endpoint_secret, &tampered));
 
     // The job's own callback: 500, 500, then delivered, under one id, signed
     // with the owner's callback secret.
@@ -210,20 +195,8 @@ async fn a_receiver_gets_signed_events_and_failures_are_retried() {
         .unwrap()
         .to_owned();
     let third = &calls[2];
-    assert!(verifies(
-        &callback_secret,
-        &third.id,
-        &third.timestamp,
-        &third.body,
-        &third.signature
-    ));
-    assert!(!verifies(
-        &endpoint_secret,
-        &third.id,
-        &third.timestamp,
-        &third.body,
-        &third.signature
-    ));
+    assert!(verifies(&callback_secret, third));
+    assert!(!verifies(&endpoint_secret, third));
 
     let callback = client
         .wait_for_delivery(job_id, |d| {
@@ -284,20 +257,8 @@ async fn a_receiver_gets_signed_events_and_failures_are_retried() {
             event["data"]["id"] == second["id"]
         })
         .expect("the second job's event");
-    assert!(verifies(
-        &new_secret,
-        &latest.id,
-        &latest.timestamp,
-        &latest.body,
-        &latest.signature
-    ));
-    assert!(!verifies(
-        &endpoint_secret,
-        &latest.id,
-        &latest.timestamp,
-        &latest.body,
-        &latest.signature
-    ));
+    assert!(verifies(&new_secret, latest));
+    assert!(!verifies(&endpoint_secret, latest));
     expect(
         client.delete(&format!("/v1/webhooks/{endpoint_id}")).await,
         StatusCode::NO_CONTENT,

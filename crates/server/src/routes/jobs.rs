@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::notices::check_notices;
+use crate::notices::NoticeChecks;
 use crate::routes::uploads::store_upload;
 use crate::state::AppState;
 use crate::views::JobView;
@@ -115,8 +115,8 @@ pub async fn create_job(
         let request = request.map(|body| Body::new(Limited::new(body, SMALL_BODY_LIMIT)));
         ApiJson::<CreateJob>::from_request(request, &()).await?.0
     };
-    let mut submission = submission(&state, &user, body).await?;
-    submission.idempotency_key = idempotency_key;
+    let mut notices = NoticeChecks::new(&state, &user);
+    let submission = submission(&mut notices, &user, body, idempotency_key).await?;
     let (job, _created) = state.engine.submit(submission).await?;
     let location = format!("/v1/jobs/{}", job.id);
     let mut response = (StatusCode::ACCEPTED, Json(JobView::new(job, None))).into_response();
@@ -145,9 +145,10 @@ pub async fn create_jobs(
             body.jobs.len()
         )));
     }
+    let mut notices = NoticeChecks::new(&state, &user);
     let mut submissions = Vec::with_capacity(body.jobs.len());
     for (index, job) in body.jobs.into_iter().enumerate() {
-        let submission = submission(&state, &user, job)
+        let submission = submission(&mut notices, &user, job, None)
             .await
             .map_err(|e| e.prefixed(&format!("jobs[{index}]")))?;
         submissions.push(submission);
@@ -162,17 +163,18 @@ pub async fn create_jobs(
 
 /// The submission a request asks for, its notices checked.
 async fn submission(
-    state: &AppState,
+    notices: &mut NoticeChecks<'_>,
     user: &AuthUser,
     job: CreateJob,
+    idempotency_key: Option<String>,
 ) -> Result<Submission, ApiError> {
     Ok(Submission {
         owner_id: user.id.clone(),
         pipeline: job.pipeline,
         upload_id: job.upload_id,
         params: job.params.unwrap_or(Value::Null),
-        idempotency_key: None,
-        notices: check_notices(state, user, job.callback_url, job.notify_email).await?,
+        idempotency_key,
+        notices: notices.check(job.callback_url, job.notify_email).await?,
     })
 }
 

@@ -13,6 +13,7 @@ use utoipa::ToSchema;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
+use crate::notices::checked_url;
 use crate::state::AppState;
 use crate::views::rfc3339;
 
@@ -73,10 +74,7 @@ pub async fn create_webhook(
     ApiJson(request): ApiJson<CreateWebhook>,
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let events = checked_events(request.events)?;
-    let url = request.url.trim().to_owned();
-    kinoflow_notify::address::check_url(&url, state.webhook_allow_private)
-        .await
-        .map_err(|reason| ApiError::unprocessable(format!("url: {reason}")))?;
+    let url = checked_url(&state, "url", &request.url).await?;
     if state.engine.store.list_webhooks(&user.id).await?.len() >= MAX_ENDPOINTS {
         return Err(ApiError::conflict(format!(
             "you have {MAX_ENDPOINTS} webhook endpoints already; delete one first"

@@ -15,7 +15,7 @@ CREATE TABLE webhook_endpoints (
     secret     TEXT NOT NULL,
     created_at INTEGER NOT NULL
 );
-CREATE INDEX webhook_endpoints_owner ON webhook_endpoints(owner_id);
+CREATE INDEX webhook_endpoints_owner ON webhook_endpoints(owner_id, id);
 
 -- Signs the calls to the callback_url of a user's jobs.
 CREATE TABLE callback_secrets (
@@ -26,7 +26,7 @@ CREATE TABLE callback_secrets (
 
 CREATE TABLE deliveries (
     id              TEXT PRIMARY KEY,
-    job_id          TEXT NOT NULL,
+    job_id          TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
     owner_id        TEXT NOT NULL,
     channel         TEXT NOT NULL,
     target          TEXT NOT NULL,
@@ -41,10 +41,10 @@ CREATE TABLE deliveries (
     updated_at      INTEGER NOT NULL
 );
 CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state = 'pending';
-CREATE INDEX deliveries_job ON deliveries(job_id);
+CREATE INDEX deliveries_job ON deliveries(job_id, id);
 
 CREATE TABLE delivery_attempts (
-    delivery_id TEXT NOT NULL,
+    delivery_id TEXT NOT NULL REFERENCES deliveries(id) ON DELETE CASCADE,
     attempt     INTEGER NOT NULL,
     started_at  INTEGER NOT NULL,
     duration_ms INTEGER NOT NULL,
