@@ -11,7 +11,7 @@ use crate::harness::{expect, fixture, Client, Server};
 
 /// `POST /users/` then `POST /auth/token` (the OAuth2 form); a client
 /// holding the token.
-async fn account(server: &Server, email: &str) -> Client {
+pub(crate) async fn account(server: &Server, email: &str) -> Client {
     let mut client = server.client();
     let user = expect(
         client
@@ -39,7 +39,7 @@ async fn account(server: &Server, email: &str) -> Client {
 }
 
 /// `POST /videos/upload` of vtest.avi, with `interval` if given.
-async fn upload(client: &Client, interval: Option<&str>) -> reqwest::Response {
+pub(crate) async fn upload(client: &Client, interval: Option<&str>) -> reqwest::Response {
     let bytes = std::fs::read(fixture("vtest.avi")).unwrap();
     let mut form = Form::new().part("file", Part::bytes(bytes).file_name("vtest.avi"));
     if let Some(interval) = interval {

@@ -9,13 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::harness::{
-    eventually, expect, fixture, refused_start, sleep_past_expiry, was_attempted, Client, Server,
-};
+use crate::frames_api;
+use crate::harness::{eventually, expect, refused_start, sleep_past_expiry, was_attempted, Server};
 
 /// The address links in mail are built from; the test swaps in the server's own.
 const PUBLIC_URL: &str = "http://kinoflow.test";
@@ -153,40 +151,9 @@ async fn the_frames_api_mails_a_link_that_downloads_until_it_expires() {
     let root = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start(root.path());
     let server = smtp.kinoflow(root.path(), &["--mail-link-ttl-s", "20"]);
-    let http = reqwest::Client::new();
-    let created = http
-        .post(format!("{}/users/", server.base))
-        .json(&serde_json::json!({"email": "frames-mail@example.com", "password": "correct horse battery"}))
-        .send()
-        .await
-        .unwrap();
-    expect(created, StatusCode::CREATED).await;
-    let token = expect(
-        http.post(format!("{}/auth/token", server.base))
-            .form(&[
-                ("username", "frames-mail@example.com"),
-                ("password", "correct horse battery"),
-            ])
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::OK,
-    )
-    .await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let video = std::fs::read(fixture("vtest.avi")).unwrap();
-    let form = Form::new()
-        .part("file", Part::bytes(video).file_name("vtest.avi"))
-        .text("interval", "5");
+    let owner = frames_api::account(&server, "frames-mail@example.com").await;
     let uploaded = expect(
-        http.post(format!("{}/videos/upload", server.base))
-            .bearer_auth(&token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
+        frames_api::upload(&owner, Some("5")).await,
         StatusCode::CREATED,
     )
     .await;
@@ -213,6 +180,7 @@ async fn the_frames_api_mails_a_link_that_downloads_until_it_expires() {
 
     // The link works without a token, at the server's address.
     let local = link.replacen(PUBLIC_URL, &server.base, 1);
+    let http = reqwest::Client::new();
     let download = http.get(&local).send().await.unwrap();
     assert_eq!(
         download.status(),
@@ -225,11 +193,6 @@ async fn the_frames_api_mails_a_link_that_downloads_until_it_expires() {
 
     // The delivery is listed as mailed (the receiver may hold the message
     // a moment before the notifier records the attempt).
-    let owner = Client {
-        http: http.clone(),
-        base: server.base.clone(),
-        token: Some(token),
-    };
     let mail = owner
         .wait_for_delivery(&video_id, |d| d["state"] == "delivered")
         .await;
