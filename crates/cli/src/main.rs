@@ -194,6 +194,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             let options = kinoflow_pipelines::PipelineOptions {
                 hwaccel,
                 models_dir: models_dir.unwrap_or_else(kinoflow_pipelines::bundled_models_dir),
+                limits: kinoflow_pipelines::VideoLimits::default(),
             };
             commands::run::run(&pipeline, file.as_deref(), &params, &out, options).await
         }

@@ -81,6 +81,7 @@ pub fn server_config(settings: &Settings) -> anyhow::Result<ServerConfig> {
         allow_anonymous: settings.allow_anonymous.unwrap_or(false),
         webhook_allow_private: settings.webhook_allow_private.unwrap_or(false),
         mail_enabled: settings.smtp_url.is_some(),
+        connections: settings.connection_limits(),
     })
 }
 

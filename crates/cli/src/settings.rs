@@ -82,6 +82,24 @@ pub struct Settings {
     /// How long the download link in a mail works, in seconds [default: 86400]
     #[arg(long, env = "KINOFLOW_MAIL_LINK_TTL_S")]
     pub mail_link_ttl_s: Option<u64>,
+    /// The most pixels a video's picture may have (width × height) [default: 67108864, 8192×8192]
+    #[arg(long, env = "KINOFLOW_MAX_VIDEO_PIXELS")]
+    pub max_video_pixels: Option<u64>,
+    /// The most frames one `frames` job may extract [default: 100000]
+    #[arg(long, env = "KINOFLOW_MAX_FRAMES_PER_JOB")]
+    pub max_frames_per_job: Option<u64>,
+    /// HTTP connections served at once; more wait to be accepted [default: 1024]
+    #[arg(long, env = "KINOFLOW_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Seconds a client may take to send a request's headers [default: 10]
+    #[arg(long, env = "KINOFLOW_HEADER_READ_TIMEOUT_S")]
+    pub header_read_timeout_s: Option<f64>,
+    /// Seconds a connection may stay open with no request and no traffic [default: 60]
+    #[arg(long, env = "KINOFLOW_IDLE_TIMEOUT_S")]
+    pub idle_timeout_s: Option<f64>,
+    /// The slowest a request body may arrive, in bytes a second on average, after the first 10 s [default: 1024]
+    #[arg(long, env = "KINOFLOW_MIN_BODY_BYTES_PER_S")]
+    pub min_body_bytes_per_s: Option<u64>,
 }
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -130,12 +148,19 @@ impl Settings {
             mail_from: self.mail_from.or(file.mail_from),
             smtp_ca_file: self.smtp_ca_file.or(file.smtp_ca_file),
             mail_link_ttl_s: self.mail_link_ttl_s.or(file.mail_link_ttl_s),
+            max_video_pixels: self.max_video_pixels.or(file.max_video_pixels),
+            max_frames_per_job: self.max_frames_per_job.or(file.max_frames_per_job),
+            max_connections: self.max_connections.or(file.max_connections),
+            header_read_timeout_s: self.header_read_timeout_s.or(file.header_read_timeout_s),
+            idle_timeout_s: self.idle_timeout_s.or(file.idle_timeout_s),
+            min_body_bytes_per_s: self.min_body_bytes_per_s.or(file.min_body_bytes_per_s),
         }
     }
 
     /// Every setting with its default filled in; the secret stays as given.
     pub fn resolved(self) -> anyhow::Result<Self> {
         let data_dir = self.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        let connections = kinoflow_server::ConnectionLimits::default();
         let resolved =
             Self {
                 bind: Some(self.bind.unwrap_or_else(|| DEFAULT_BIND.to_owned())),
@@ -169,6 +194,27 @@ impl Settings {
                 mail_from: self.mail_from.filter(|from| !from.is_empty()),
                 smtp_ca_file: self.smtp_ca_file,
                 mail_link_ttl_s: Some(self.mail_link_ttl_s.unwrap_or(24 * 3600)),
+                max_video_pixels: Some(
+                    self.max_video_pixels
+                        .unwrap_or(kinoflow_pipelines::DEFAULT_MAX_PIXELS),
+                ),
+                max_frames_per_job: Some(
+                    self.max_frames_per_job
+                        .unwrap_or(kinoflow_pipelines::DEFAULT_MAX_FRAMES),
+                ),
+                max_connections: Some(self.max_connections.unwrap_or(connections.max_connections)),
+                header_read_timeout_s: Some(
+                    self.header_read_timeout_s
+                        .unwrap_or(connections.header_read_timeout.as_secs_f64()),
+                ),
+                idle_timeout_s: Some(
+                    self.idle_timeout_s
+                        .unwrap_or(connections.idle_timeout.as_secs_f64()),
+                ),
+                min_body_bytes_per_s: Some(
+                    self.min_body_bytes_per_s
+                        .unwrap_or(connections.min_body_bytes_per_s),
+                ),
                 data_dir: Some(data_dir),
             };
         resolved.check()?;
@@ -181,6 +227,8 @@ impl Settings {
             ("retry_base_s", self.retry_base_s),
             ("shutdown_grace_s", self.shutdown_grace_s),
             ("notify_retry_base_s", self.notify_retry_base_s),
+            ("header_read_timeout_s", self.header_read_timeout_s),
+            ("idle_timeout_s", self.idle_timeout_s),
         ] {
             if seconds.is_some_and(|s| !(0.0..=1e7).contains(&s)) {
                 bail!("{name} must be a number of seconds between 0 and 10000000");
@@ -200,6 +248,20 @@ impl Settings {
             .is_some_and(|s| !(1..=MAX_LINK_TTL_S).contains(&s))
         {
             bail!("mail_link_ttl_s must be between 1 second and {MAX_LINK_TTL_S} (a year)");
+        }
+        if self.max_video_pixels == Some(0) || self.max_frames_per_job == Some(0) {
+            bail!("max_video_pixels and max_frames_per_job must be at least 1");
+        }
+        if self.max_connections == Some(0) {
+            bail!("max_connections must be at least 1");
+        }
+        for (name, seconds) in [
+            ("header_read_timeout_s", self.header_read_timeout_s),
+            ("idle_timeout_s", self.idle_timeout_s),
+        ] {
+            if seconds.is_some_and(|s| s < 0.1) {
+                bail!("{name} must be at least 0.1 seconds");
+            }
         }
         if self.smtp_url.is_some() && self.mail_from.is_none() {
             bail!("smtp_url needs mail_from (KINOFLOW_MAIL_FROM), the address mail is sent from");
@@ -257,6 +319,32 @@ impl Settings {
                 .models_dir
                 .clone()
                 .unwrap_or_else(kinoflow_pipelines::bundled_models_dir),
+            limits: self.video_limits(),
+        }
+    }
+
+    /// How many connections, and how slow a client may be.
+    pub fn connection_limits(&self) -> kinoflow_server::ConnectionLimits {
+        let defaults = kinoflow_server::ConnectionLimits::default();
+        let seconds =
+            |value: Option<f64>, default: Duration| value.map_or(default, Duration::from_secs_f64);
+        kinoflow_server::ConnectionLimits {
+            max_connections: self.max_connections.unwrap_or(defaults.max_connections),
+            header_read_timeout: seconds(self.header_read_timeout_s, defaults.header_read_timeout),
+            idle_timeout: seconds(self.idle_timeout_s, defaults.idle_timeout),
+            min_body_bytes_per_s: self
+                .min_body_bytes_per_s
+                .unwrap_or(defaults.min_body_bytes_per_s),
+            body_grace: defaults.body_grace,
+        }
+    }
+
+    /// How large a video and how much work one job may be.
+    pub fn video_limits(&self) -> kinoflow_pipelines::VideoLimits {
+        let defaults = kinoflow_pipelines::VideoLimits::default();
+        kinoflow_pipelines::VideoLimits {
+            max_pixels: self.max_video_pixels.unwrap_or(defaults.max_pixels),
+            max_frames: self.max_frames_per_job.unwrap_or(defaults.max_frames),
         }
     }
 }

@@ -1,19 +1,20 @@
 //! The engine's front door: submitting, cancelling and deleting jobs. The
 //! server and the CLI go through here; workers live in `worker`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use kinoflow_blobs::{BlobError, BlobStore};
 use kinoflow_store::{JobNotices, JobRecord, NewJob, Store, StoreError};
 use serde_json::Value;
 use tokio::sync::Notify;
+use uuid::Uuid;
 
 use crate::artifacts::ArtifactSink;
 use crate::config::EngineConfig;
 use crate::metrics::EngineMetrics;
 use crate::params::FieldError;
-use crate::pipeline::InputKind;
+use crate::pipeline::{InputKind, Pipeline};
 use crate::registry::PipelineRegistry;
 use crate::stop::{JobStop, StopReason};
 
@@ -53,6 +54,30 @@ pub enum SubmitError {
     },
 }
 
+/// A submission whose fields passed their checks.
+struct Checked {
+    submission: Submission,
+    pipeline: Arc<dyn Pipeline>,
+    /// The parameters, `{}` when none were given.
+    params: Value,
+    /// The upload the pipeline reads, when it takes one.
+    input: Option<String>,
+}
+
+impl Checked {
+    fn into_new_job(self, config: &EngineConfig) -> NewJob {
+        NewJob {
+            owner_id: self.submission.owner_id,
+            pipeline: self.submission.pipeline,
+            upload_id: self.submission.upload_id,
+            params: self.params,
+            max_attempts: config.max_attempts,
+            idempotency_key: self.submission.idempotency_key,
+            notices: self.submission.notices,
+        }
+    }
+}
+
 /// The shared core every front end and worker uses.
 #[derive(Clone)]
 pub struct Engine {
@@ -88,8 +113,14 @@ impl Engine {
     /// Validates and queues a job. Returns the job and whether it is new
     /// (false when the idempotency key named an earlier one).
     pub async fn submit(&self, submission: Submission) -> Result<(JobRecord, bool), SubmitError> {
-        let job = self.prepare(submission).await?;
-        let (job, created) = self.store.create_job(job).await?;
+        let checked = self.check_fields(submission)?;
+        self.check_inputs(std::slice::from_ref(&checked))
+            .await
+            .map_err(|(_, error)| error)?;
+        let (job, created) = self
+            .store
+            .create_job(checked.into_new_job(&self.config))
+            .await?;
         if created {
             self.wake.notify_one();
         }
@@ -97,22 +128,29 @@ impl Engine {
     }
 
     /// Validates and queues several jobs in one transaction: all of them, or
-    /// none when one is refused ([`SubmitError::Item`] says which).
+    /// none when one is refused ([`SubmitError::Item`] says which). Every
+    /// job's fields are checked before any input file is looked at, and each
+    /// input is fetched once however many jobs use it.
     pub async fn submit_many(
         &self,
         submissions: Vec<Submission>,
     ) -> Result<Vec<JobRecord>, SubmitError> {
-        let mut jobs = Vec::with_capacity(submissions.len());
-        for (index, submission) in submissions.into_iter().enumerate() {
-            let job = self
-                .prepare(submission)
-                .await
-                .map_err(|source| SubmitError::Item {
-                    index,
-                    source: Box::new(source),
-                })?;
-            jobs.push(job);
-        }
+        let item = |index: usize, source: SubmitError| SubmitError::Item {
+            index,
+            source: Box::new(source),
+        };
+        let checked = submissions
+            .into_iter()
+            .enumerate()
+            .map(|(index, submission)| self.check_fields(submission).map_err(|e| item(index, e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.check_inputs(&checked)
+            .await
+            .map_err(|(index, error)| item(index, error))?;
+        let jobs = checked
+            .into_iter()
+            .map(|job| job.into_new_job(&self.config))
+            .collect();
         let records = self.store.create_jobs(jobs).await?;
         // Every idle worker has work now; the permit covers one that is
         // between jobs and not yet waiting.
@@ -121,18 +159,18 @@ impl Engine {
         Ok(records)
     }
 
-    /// Checks a submission (pipeline, parameters, input) and turns it into
-    /// the job to insert.
-    async fn prepare(&self, submission: Submission) -> Result<NewJob, SubmitError> {
+    /// The checks that need no input file: the pipeline exists, the
+    /// parameters pass its schema and rules, an input is named if it takes one.
+    fn check_fields(&self, submission: Submission) -> Result<Checked, SubmitError> {
         let pipeline = self.pipelines.get(&submission.pipeline).ok_or_else(|| {
             SubmitError::UnknownPipeline {
                 name: submission.pipeline.clone(),
                 known: self.pipelines.names(),
             }
         })?;
-        let params = match submission.params {
+        let params = match &submission.params {
             Value::Null => Value::Object(Default::default()),
-            params => params,
+            params => params.clone(),
         };
         let mut field_errors = self
             .pipelines
@@ -145,32 +183,85 @@ impl Engine {
         if !field_errors.is_empty() {
             return Err(SubmitError::InvalidParams(field_errors));
         }
-        if pipeline.input() != InputKind::None {
-            let upload_id = submission
-                .upload_id
-                .as_deref()
-                .ok_or_else(|| SubmitError::InputRequired(pipeline.name().to_owned()))?;
+        let takes_input = pipeline.input() != InputKind::None;
+        if takes_input && submission.upload_id.is_none() {
+            return Err(SubmitError::InputRequired(pipeline.name().to_owned()));
+        }
+        Ok(Checked {
+            input: takes_input.then(|| submission.upload_id.clone()).flatten(),
+            pipeline,
+            params,
+            submission,
+        })
+    }
+
+    /// Checks each job's input file with its pipeline: every upload is found
+    /// first, then fetched once, and each pipeline and parameters are checked
+    /// on it once. The error names the first job it concerns.
+    async fn check_inputs(&self, jobs: &[Checked]) -> Result<(), (usize, SubmitError)> {
+        let mut by_upload: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+        for (index, job) in jobs.iter().enumerate() {
+            if let Some(upload_id) = job.input.as_deref() {
+                by_upload.entry(upload_id).or_default().push(index);
+            }
+        }
+        let mut uploads = Vec::with_capacity(by_upload.len());
+        for (upload_id, indices) in &by_upload {
+            let first = indices[0];
+            let owner = &jobs[first].submission.owner_id;
             let upload = self
                 .store
                 .get_upload(upload_id)
-                .await?
-                .filter(|upload| upload.owner_id == submission.owner_id)
-                .ok_or_else(|| SubmitError::UploadNotFound(upload_id.to_owned()))?;
-            let scratch = self.config.scratch_dir.join(format!("check-{}", upload.id));
-            let path = self.blobs.local_path(&upload.blob_key, &scratch).await?;
-            let checked = pipeline.check_input(&path).await;
-            let _ = tokio::fs::remove_dir_all(&scratch).await;
-            checked.map_err(SubmitError::InputRejected)?;
+                .await
+                .map_err(|e| (first, e.into()))?
+                .filter(|upload| &upload.owner_id == owner)
+                .ok_or_else(|| (first, SubmitError::UploadNotFound((*upload_id).to_owned())))?;
+            if let Some(&other) = indices
+                .iter()
+                .find(|&&i| &jobs[i].submission.owner_id != owner)
+            {
+                return Err((other, SubmitError::UploadNotFound((*upload_id).to_owned())));
+            }
+            uploads.push((upload, indices));
         }
-        Ok(NewJob {
-            owner_id: submission.owner_id,
-            pipeline: submission.pipeline,
-            upload_id: submission.upload_id,
-            params,
-            max_attempts: self.config.max_attempts,
-            idempotency_key: submission.idempotency_key,
-            notices: submission.notices,
-        })
+        for (upload, indices) in uploads {
+            let scratch = self
+                .config
+                .scratch_dir
+                .join(format!("check-{}", Uuid::new_v4().simple()));
+            let checked = self
+                .check_upload(&upload.blob_key, &scratch, jobs, indices)
+                .await;
+            let _ = tokio::fs::remove_dir_all(&scratch).await;
+            checked?;
+        }
+        Ok(())
+    }
+
+    /// Fetches one upload into `scratch` and checks it for the jobs at `indices`.
+    async fn check_upload(
+        &self,
+        blob_key: &str,
+        scratch: &std::path::Path,
+        jobs: &[Checked],
+        indices: &[usize],
+    ) -> Result<(), (usize, SubmitError)> {
+        let path = self
+            .blobs
+            .local_path(blob_key, scratch)
+            .await
+            .map_err(|e| (indices[0], e.into()))?;
+        let mut seen = HashSet::new();
+        for &index in indices {
+            let job = &jobs[index];
+            if seen.insert((job.pipeline.name(), job.params.to_string())) {
+                job.pipeline
+                    .check_input(&path, &job.params)
+                    .await
+                    .map_err(|e| (index, SubmitError::InputRejected(e)))?;
+            }
+        }
+        Ok(())
     }
 
     /// Cancels a waiting job at once; a running one stops at its next heartbeat.

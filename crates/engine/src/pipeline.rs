@@ -101,8 +101,10 @@ pub trait Pipeline: Send + Sync + 'static {
     fn check_params(&self, _params: &Value) -> Vec<crate::params::FieldError> {
         Vec::new()
     }
-    /// Checks the input file at submission; `Err` is a message for the user.
-    async fn check_input(&self, _input: &Path) -> Result<(), String> {
+    /// Checks the input file at submission, with the parameters that passed
+    /// their checks (what the job would make of this file: how many frames,
+    /// say); `Err` is a message for the user.
+    async fn check_input(&self, _input: &Path, _params: &Value) -> Result<(), String> {
         Ok(())
     }
     /// Does the work. Must stop promptly when `ctx.cancel` fires.

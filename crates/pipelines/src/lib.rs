@@ -2,6 +2,7 @@
 
 mod biomech;
 mod frames;
+mod limits;
 mod probe;
 mod sleep;
 
@@ -11,17 +12,9 @@ use kinoflow_engine::PipelineRegistry;
 
 pub use biomech::BiomechPipeline;
 pub use frames::FramesPipeline;
+pub use limits::{VideoLimits, DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS};
 pub use probe::ProbePipeline;
 pub use sleep::SleepPipeline;
-
-/// The submission check of every pipeline that takes a video: ffprobe must
-/// find a video stream in it; the error is ffprobe's reason in words.
-pub(crate) async fn check_video(input: &std::path::Path) -> Result<(), String> {
-    kinoflow_media::probe(input)
-        .await
-        .map(drop)
-        .map_err(|e| e.to_string())
-}
 
 /// What the pipelines need from the operator's settings.
 #[derive(Debug, Clone)]
@@ -30,6 +23,8 @@ pub struct PipelineOptions {
     pub hwaccel: Option<String>,
     /// Where the ONNX models are.
     pub models_dir: PathBuf,
+    /// How large a video and how much work one job may be.
+    pub limits: VideoLimits,
 }
 
 impl Default for PipelineOptions {
@@ -37,6 +32,7 @@ impl Default for PipelineOptions {
         Self {
             hwaccel: None,
             models_dir: bundled_models_dir(),
+            limits: VideoLimits::default(),
         }
     }
 }
@@ -53,11 +49,15 @@ pub fn all(options: PipelineOptions) -> PipelineRegistry {
     let mut registry = PipelineRegistry::new();
     registry.register(BiomechPipeline {
         models_dir: options.models_dir,
+        limits: options.limits,
     });
     registry.register(FramesPipeline {
         hwaccel: options.hwaccel,
+        limits: options.limits,
     });
-    registry.register(ProbePipeline);
+    registry.register(ProbePipeline {
+        limits: options.limits,
+    });
     registry.register(SleepPipeline);
     registry
 }

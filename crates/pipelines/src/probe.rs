@@ -6,8 +6,12 @@ use async_trait::async_trait;
 use kinoflow_engine::{InputKind, JobContext, Pipeline, PipelineError, RunSummary};
 use serde_json::{json, Value};
 
+use crate::VideoLimits;
+
 /// Reads the input's container, streams, size, rate and rotation.
-pub struct ProbePipeline;
+pub struct ProbePipeline {
+    pub limits: VideoLimits,
+}
 
 #[async_trait]
 impl Pipeline for ProbePipeline {
@@ -27,8 +31,8 @@ impl Pipeline for ProbePipeline {
         json!({"type": "object", "properties": {}, "additionalProperties": false})
     }
 
-    async fn check_input(&self, input: &Path) -> Result<(), String> {
-        crate::check_video(input).await
+    async fn check_input(&self, input: &Path, _params: &Value) -> Result<(), String> {
+        self.limits.probe(input).await.map(drop)
     }
 
     async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError> {

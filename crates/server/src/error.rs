@@ -4,7 +4,9 @@
 
 use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kinoflow_engine::blobs::BlobError;
@@ -128,6 +130,87 @@ impl ApiError {
             "internal",
             "internal error; the server log has the details",
         )
+    }
+}
+
+/// Middleware for routes whose bodies are small: a body announced larger than
+/// [`crate::SMALL_BODY_LIMIT`] is refused before a byte of it is read (the
+/// limit itself stops bodies that do not say their length).
+pub async fn refuse_announced_oversize(request: Request, next: Next) -> Response {
+    let announced = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = crate::SMALL_BODY_LIMIT as u64;
+    if announced.is_some_and(|length| length > limit) {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// Middleware: errors that axum answers itself (a path, query or multipart
+/// boundary it cannot parse, a method a route does not take) are plain text;
+/// they get the JSON shape of every other error.
+pub async fn errors_in_json(request: Request, next: Next) -> Response {
+    match plain_error(next.run(request).await).await {
+        Ok(error) => error.into_response(),
+        Err(response) => response,
+    }
+}
+
+/// An error answer that is not JSON, as an [`ApiError`] with its text; any
+/// other answer comes back as it was.
+pub async fn plain_error(response: Response) -> Result<ApiError, Response> {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        return Err(response);
+    }
+    if status.is_server_error() {
+        return Ok(ApiError::internal(format!(
+            "{status} answered in plain text"
+        )));
+    }
+    // axum's rejection texts are a line or two.
+    let body = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_owned();
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("the request was refused")
+            .to_lowercase()
+    } else {
+        text
+    };
+    Ok(ApiError::new(status, code_for(status), message))
+}
+
+/// The stable code of an error that only has a status.
+fn code_for(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_input",
+        StatusCode::TOO_MANY_REQUESTS => "too_many_requests",
+        _ => "refused",
     }
 }
 

@@ -5,6 +5,7 @@
 mod auth;
 mod error;
 mod extract;
+mod listener;
 mod metrics;
 mod notices;
 mod openapi;
@@ -29,6 +30,7 @@ use utoipa_axum::routes;
 
 pub use auth::hash_password;
 pub use error::ApiError;
+pub use listener::ConnectionLimits;
 pub use routes::auth::{check_new_account, normalise_email};
 pub use routes::links::ResultLinks;
 pub use state::{AppState, ServerConfig};
@@ -38,8 +40,9 @@ use routes::{
     presign, uploads, webhooks,
 };
 
-/// The largest request body outside uploads: JSON and forms.
-pub const SMALL_BODY_LIMIT: usize = 1024 * 1024;
+/// The largest request body outside uploads: JSON and forms. A batch of
+/// 1000 jobs fits with 2 KiB for each.
+pub const SMALL_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// The whole HTTP application for `state`.
 pub fn app(state: AppState) -> Router {
@@ -49,10 +52,9 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(uploads::create_upload))
         .routes(routes!(presign::put_content))
         .routes(routes!(jobs::create_job, jobs::list_jobs))
-        .routes(routes!(jobs::create_jobs))
         .layer(DefaultBodyLimit::disable());
-    let (router, api) = OpenApiRouter::with_openapi(openapi::base())
-        .merge(streamed)
+    let small = OpenApiRouter::new()
+        .routes(routes!(jobs::create_jobs))
         .routes(routes!(auth_routes::register))
         .routes(routes!(auth_routes::token))
         .routes(routes!(auth_routes::me, auth_routes::update_me))
@@ -85,12 +87,17 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(operations::health))
         .routes(routes!(operations::ready))
         .routes(routes!(metrics::metrics))
+        .layer(axum::middleware::from_fn(error::refuse_announced_oversize));
+    let (router, api) = OpenApiRouter::with_openapi(openapi::base())
+        .merge(streamed)
+        .merge(small)
         .split_for_parts();
     let api = openapi::finish(api);
     router
         .route("/openapi.json", get(move || async move { Json(api) }))
         .merge(routes::compat::router())
         .fallback(|| async { ApiError::not_found("route") })
+        .layer(axum::middleware::from_fn(error::errors_in_json))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track_latency,
@@ -114,21 +121,17 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let address: SocketAddr = listener.local_addr()?;
-    let state = AppState::new(engine.clone(), config, shutdown.clone());
+    let state = AppState::new(engine.clone(), config, address, shutdown.clone());
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(%address, workers, "listening on http://{address}");
-    let http = axum::serve(listener, app(state)).with_graceful_shutdown({
-        let shutdown = shutdown.clone();
-        async move { shutdown.cancelled().await }
-    });
+    let http = listener::serve(listener, app(state), config.connections, shutdown.clone());
     let grace: Duration = engine.config.shutdown_grace;
     let drain_workers = async {
         shutdown.cancelled().await;
         tracing::info!(?grace, "shutting down: no new jobs are claimed");
         pool.shutdown(grace).await;
     };
-    let (served, ()) = tokio::join!(http, drain_workers);
-    served?;
+    tokio::join!(http, drain_workers);
     tracing::info!("stopped");
     Ok(())
 }

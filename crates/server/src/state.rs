@@ -1,5 +1,6 @@
 //! What every request handler shares.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -29,6 +30,8 @@ pub struct ServerConfig {
     pub webhook_allow_private: bool,
     /// An SMTP server is configured, so jobs may ask to be mailed.
     pub mail_enabled: bool,
+    /// How many connections, and how slow a client may be.
+    pub connections: crate::ConnectionLimits,
 }
 
 /// The handlers' shared state.
@@ -40,7 +43,10 @@ pub struct AppState {
     pub max_upload_bytes: u64,
     /// Signs share links; derived from the token secret.
     pub link_key: Arc<Vec<u8>>,
-    pub public_url: Option<String>,
+    /// The address links are built on: the configured public URL, else the
+    /// loopback address the server listens on; `None` when there is neither
+    /// (a `Host` header is the client's word, never trusted for links).
+    pub link_base: Option<String>,
     pub allow_anonymous: bool,
     pub webhook_allow_private: bool,
     pub mail_enabled: bool,
@@ -50,14 +56,19 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(engine: Engine, config: &ServerConfig, shutdown: CancellationToken) -> Self {
+    pub fn new(
+        engine: Engine,
+        config: &ServerConfig,
+        address: SocketAddr,
+        shutdown: CancellationToken,
+    ) -> Self {
         let http_metrics = HttpMetrics::register(&engine.metrics.registry);
         Self {
             tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.token_ttl)),
             login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
             max_upload_bytes: config.max_upload_bytes,
             link_key: Arc::new(link_key(&config.jwt_secret)),
-            public_url: config.public_url.clone(),
+            link_base: link_base(config.public_url.as_deref(), address),
             allow_anonymous: config.allow_anonymous,
             webhook_allow_private: config.webhook_allow_private,
             mail_enabled: config.mail_enabled,
@@ -65,6 +76,15 @@ impl AppState {
             shutdown,
             engine,
         }
+    }
+}
+
+/// Where links point: the public URL, else a loopback address we listen on.
+fn link_base(public_url: Option<&str>, address: SocketAddr) -> Option<String> {
+    match public_url {
+        Some(url) => Some(url.trim_end_matches('/').to_owned()),
+        None if address.ip().is_loopback() => Some(format!("http://{address}")),
+        None => None,
     }
 }
 

@@ -189,7 +189,7 @@ async fn oversized_json_bodies_get_413() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &["--workers", "0"]);
     let client = server.user("nina@example.com").await;
-    let body = json!({"pipeline": "sleep", "name": "x".repeat(1024 * 1024)}).to_string();
+    let body = json!({"pipeline": "sleep", "name": "x".repeat(2 * 1024 * 1024)}).to_string();
     for path in ["/v1/jobs", "/v1/auth/register", "/v1/api-keys"] {
         // Streamed without a length, so the server reads up to its limit
         // before it answers, as it must for a client that sends no length.

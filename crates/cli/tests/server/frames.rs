@@ -9,18 +9,7 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::harness::{expect, field_names, fixture, Server, BIN};
-
-/// Makes a video with ffmpeg from a lavfi graph.
-fn make_video(path: &Path, graph: &str, extra: &[&str]) {
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", graph])
-        .args(extra)
-        .arg(path)
-        .status()
-        .unwrap();
-    assert!(status.success(), "ffmpeg could not make {}", path.display());
-}
+use crate::harness::{expect, field_names, fixture, make_video, Server, BIN};
 
 /// 8 s at 10 fps whose colour changes every second: second k is
 /// (30k, 240 - 30k, 128). Keyframes every 25 frames, and only there.

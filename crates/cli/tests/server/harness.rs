@@ -27,6 +27,17 @@ pub fn query_value<'a>(url: &'a str, key: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {key} in {url}"))
 }
 
+/// Makes a video with ffmpeg from a lavfi graph.
+pub fn make_video(path: &Path, graph: &str, extra: &[&str]) {
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i", graph])
+        .args(extra)
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "ffmpeg could not make {}", path.display());
+}
+
 /// Sleeps until a second past a signed link's `expires`.
 pub async fn sleep_past_expiry(link: &str) {
     let expires: i64 = query_value(link, "expires").parse().unwrap();
@@ -94,7 +105,12 @@ impl Server {
 
     /// Starts a server on `data_dir` (several may share one).
     pub fn start_in(data_dir: &Path, args: &[&str]) -> Server {
-        let mut server = Self::spawn(&["serve", "--bind", "127.0.0.1:0"], data_dir, args);
+        Self::start_bound(data_dir, "127.0.0.1:0", args)
+    }
+
+    /// Starts a server listening on `bind`, with its data under `data_dir`.
+    pub fn start_bound(data_dir: &Path, bind: &str, args: &[&str]) -> Server {
+        let mut server = Self::spawn(&["serve", "--bind", bind], data_dir, args);
         server.base = server.wait_for_log("listening on http://");
         server
     }
@@ -154,6 +170,24 @@ impl Server {
 
     pub fn pid(&self) -> u32 {
         self.child.as_ref().map_or(0, |child| child.id())
+    }
+
+    /// The process's resident memory in MiB, from `/proc`.
+    pub fn rss_mib(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        let kib: f64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/<pid>/status");
+        kib / 1024.0
+    }
+
+    /// Whether the process is still running.
+    pub fn is_alive(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|child| child.try_wait().unwrap().is_none())
     }
 
     pub fn log_text(&self) -> String {

@@ -12,6 +12,7 @@ mod frames;
 mod frames_api;
 mod harness;
 mod jobs_api;
+mod limits;
 mod links;
 mod mail;
 mod openapi;

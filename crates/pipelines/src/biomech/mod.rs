@@ -25,12 +25,15 @@ use analysis::{joint_name, Analysis};
 use params::BiomechParams;
 use tracking::Tracked;
 
+use crate::VideoLimits;
+
 /// Progress share of the tracking pass; the overlay pass takes most of the rest.
 const TRACKING_SHARE: f64 = 0.7;
 
 /// Runs the biomechanics analysis with the pose models in `models_dir`.
 pub struct BiomechPipeline {
     pub models_dir: PathBuf,
+    pub limits: VideoLimits,
 }
 
 #[async_trait]
@@ -55,8 +58,8 @@ impl Pipeline for BiomechPipeline {
         params::check(params)
     }
 
-    async fn check_input(&self, input: &Path) -> Result<(), String> {
-        crate::check_video(input).await
+    async fn check_input(&self, input: &Path, _params: &Value) -> Result<(), String> {
+        self.limits.probe(input).await.map(drop)
     }
 
     async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError> {
@@ -69,7 +72,11 @@ impl Pipeline for BiomechPipeline {
         let input = ctx.input()?;
         ctx.progress.report(0.0, "loading the pose models");
         let tracker = self.load_tracker(params.model.variant()).await?;
-        let probe = kinoflow_media::probe(input).await.map_err(permanent)?;
+        let probe = self
+            .limits
+            .probe(input)
+            .await
+            .map_err(PipelineError::Permanent)?;
         let tracked = tracking::track(
             input,
             &probe,

@@ -21,15 +21,31 @@ use serde_json::{json, Value};
 
 use archive::ZipSink;
 use params::{Format, FramesParams};
+use plan::PlanError;
+
+use crate::VideoLimits;
 
 /// Extracts frames into `frames.zip` and describes them in `manifest.json`.
 pub struct FramesPipeline {
     /// An ffmpeg `-hwaccel` method to try before software decoding.
     pub hwaccel: Option<String>,
+    pub limits: VideoLimits,
 }
 
 /// How many missing frames the summary names one by one.
 const NAMED_MISSING: usize = 10;
+
+const ONE_SELECTOR: &str = "give exactly one of interval_s, every_n_frames and count";
+
+/// Why a job would extract too many frames (`about`: the estimate, when
+/// there is one), and what to change.
+fn too_many_frames(max: u64, about: Option<u64>) -> String {
+    let count = about.map_or_else(|| "more".to_owned(), |n| format!("about {n}"));
+    format!(
+        "one job may extract at most {max} frames and this would extract {count}: \
+         choose a longer interval_s, a larger every_n_frames, a smaller count or a shorter range"
+    )
+}
 
 #[async_trait]
 impl Pipeline for FramesPipeline {
@@ -53,36 +69,51 @@ impl Pipeline for FramesPipeline {
         params::check(params)
     }
 
-    async fn check_input(&self, input: &Path) -> Result<(), String> {
-        crate::check_video(input).await
+    async fn check_input(&self, input: &Path, params: &Value) -> Result<(), String> {
+        let probe = self.limits.probe(input).await?;
+        let params: FramesParams =
+            serde_json::from_value(params.clone()).map_err(|e| e.to_string())?;
+        let Some(selector) = params.selector() else {
+            return Err(ONE_SELECTOR.to_owned());
+        };
+        let estimate = plan::estimated_count(&probe, selector, params.start_s, params.end_s);
+        if estimate > self.limits.max_frames {
+            return Err(too_many_frames(self.limits.max_frames, Some(estimate)));
+        }
+        Ok(())
     }
 
     async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError> {
         let params: FramesParams = ctx.params()?;
-        let selector = params.selector().ok_or_else(|| {
-            PipelineError::Permanent(
-                "give exactly one of interval_s, every_n_frames and count".into(),
-            )
-        })?;
+        let selector = params
+            .selector()
+            .ok_or_else(|| PipelineError::Permanent(ONE_SELECTOR.into()))?;
         let input = ctx.input()?;
         ctx.progress.report(0.0, "reading the frame list");
-        let probe = kinoflow_media::probe(input).await.map_err(permanent)?;
+        let probe = self
+            .limits
+            .probe(input)
+            .await
+            .map_err(PipelineError::Permanent)?;
         let frame_list = kinoflow_media::frame_times(input)
             .await
             .map_err(permanent)?;
-        let plan = plan::plan(
-            &frame_list,
+        let wanted = plan::Wanted {
             selector,
-            params.mode,
-            params.start_s,
-            params.end_s,
-        )
-        .ok_or_else(|| {
-            PipelineError::Permanent(format!(
-                "no frames in the requested range (the video is {:.3} s long)",
-                probe.duration_s.unwrap_or(0.0)
-            ))
-        })?;
+            mode: params.mode,
+            start_s: params.start_s,
+            end_s: params.end_s,
+        };
+        let plan =
+            plan::plan(&frame_list, wanted, self.limits.max_frames).map_err(|e| match e {
+                PlanError::NoFrames => PipelineError::Permanent(format!(
+                    "no frames in the requested range (the video is {:.3} s long)",
+                    probe.duration_s.unwrap_or(0.0)
+                )),
+                PlanError::TooMany => {
+                    PipelineError::Permanent(too_many_frames(self.limits.max_frames, None))
+                }
+            })?;
 
         let format = match params.format {
             Format::Jpg => ImageFormat::Jpeg,

@@ -55,6 +55,9 @@ fn default_quality() -> u8 {
 /// Enough for hours of video at one frame a second.
 pub const MAX_COUNT: u64 = 100_000;
 
+/// A millisecond: shorter than the time between any two frames (1000 fps).
+pub const MIN_INTERVAL_S: f64 = 0.001;
+
 impl FramesParams {
     pub fn selector(&self) -> Option<Selector> {
         match (self.interval_s, self.every_n_frames, self.count) {
@@ -71,7 +74,7 @@ pub fn schema() -> Value {
         "type": "object",
         "description": "Give exactly one of interval_s, every_n_frames and count.",
         "properties": {
-            "interval_s": {"type": "number", "exclusiveMinimum": 0,
+            "interval_s": {"type": "number", "minimum": MIN_INTERVAL_S,
                            "description": "One frame every this many seconds."},
             "every_n_frames": {"type": "integer", "minimum": 1,
                                "description": "Every Nth frame."},

@@ -61,7 +61,6 @@ pub async fn create_link(
     State(state): State<AppState>,
     user: AuthUser,
     Path(id): Path<String>,
-    headers: HeaderMap,
     ApiJson(request): ApiJson<CreateLink>,
 ) -> Result<(StatusCode, Json<LinkView>), ApiError> {
     let ttl = request.expires_in_s.unwrap_or(DEFAULT_TTL_S);
@@ -84,12 +83,13 @@ pub async fn create_link(
     if !exists {
         return Err(ApiError::not_found("artifact"));
     }
+    let base = public_base(&state)?;
     let expires = chrono::Utc::now().timestamp() + ttl as i64;
     let path = signed_path(&state.link_key, &job.id, &request.artifact, expires);
     Ok((
         StatusCode::CREATED,
         Json(LinkView {
-            url: format!("{}{path}", public_base(&state, &headers)),
+            url: format!("{base}{path}"),
             expires_at: rfc3339(expires * 1000),
         }),
     ))
@@ -177,17 +177,15 @@ pub async fn follow_link(
     serve_artifact(&state, &artifact, headers.get(header::RANGE)).await
 }
 
-/// The server's own address as clients reach it: the configured public URL,
-/// else the Host the request came to.
-pub fn public_base(state: &AppState, headers: &HeaderMap) -> String {
-    if let Some(url) = &state.public_url {
-        return url.trim_end_matches('/').to_owned();
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    format!("http://{host}")
+/// The server's own address as clients reach it, for the links it hands
+/// out; refused when the operator has not said it (see [`AppState::link_base`]).
+pub fn public_base(state: &AppState) -> Result<&str, ApiError> {
+    state.link_base.as_deref().ok_or_else(|| {
+        ApiError::unavailable(
+            "this server cannot make links: its operator has not set public_url \
+             (KINOFLOW_PUBLIC_URL), the address clients reach it at",
+        )
+    })
 }
 
 /// What a share link signs: its job, its artifact and its expiry.

@@ -5,7 +5,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use futures::TryStreamExt;
 use kinoflow_engine::blobs::{self, Access};
@@ -74,7 +74,6 @@ fn put_message(id: &str, expires: i64) -> String {
 pub async fn presign(
     State(state): State<AppState>,
     user: AuthUser,
-    headers: HeaderMap,
     ApiJson(request): ApiJson<PresignRequest>,
 ) -> Result<(StatusCode, Json<PresignedView>), ApiError> {
     if request.size == 0 {
@@ -113,13 +112,14 @@ pub async fn presign(
             created_at: now_ms(),
         })
         .await?;
-    let url = storage_url.unwrap_or_else(|| {
-        let sig = signing::sign(&state.link_key, &put_message(&id, expires));
-        format!(
-            "{}/v1/uploads/{id}/content?expires={expires}&sig={sig}",
-            public_base(&state, &headers)
-        )
-    });
+    let url = match storage_url {
+        Some(url) => url,
+        None => {
+            let sig = signing::sign(&state.link_key, &put_message(&id, expires));
+            let base = public_base(&state)?;
+            format!("{base}/v1/uploads/{id}/content?expires={expires}&sig={sig}")
+        }
+    };
     Ok((
         StatusCode::CREATED,
         Json(PresignedView {

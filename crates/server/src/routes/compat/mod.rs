@@ -5,14 +5,15 @@
 pub mod biomech;
 pub mod frames;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::error::ApiError;
+use crate::error::{plain_error, ApiError};
 use crate::state::AppState;
 
 /// The compatible routes: the biomechanics server's and the frame-extraction
@@ -36,6 +37,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/videos/status", get(frames::status))
         .route("/videos/download/{video_id}", get(frames::download))
+        .layer(axum::middleware::from_fn(errors_as_detail))
+}
+
+/// Middleware: errors that axum answers itself, in plain text, get the
+/// original services' `{"detail": …}` shape too.
+async fn errors_as_detail(request: Request, next: Next) -> Response {
+    match plain_error(next.run(request).await).await {
+        Ok(error) => CompatError(error).into_response(),
+        Err(response) => response,
+    }
 }
 
 /// An error as the original services (FastAPI) wrote them: `{"detail": …}`.
