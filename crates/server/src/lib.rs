@@ -27,7 +27,7 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use auth::hash_password;
+pub use auth::{hash_password, AuthQuotas};
 pub use error::ApiError;
 pub use routes::auth::{check_new_account, normalise_email};
 pub use routes::links::ResultLinks;
@@ -117,7 +117,8 @@ pub async fn serve(
     let state = AppState::new(engine.clone(), config, shutdown.clone());
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(%address, workers, "listening on http://{address}");
-    let http = axum::serve(listener, app(state)).with_graceful_shutdown({
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    let http = axum::serve(listener, service).with_graceful_shutdown({
         let shutdown = shutdown.clone();
         async move { shutdown.cancelled().await }
     });
