@@ -9,7 +9,7 @@ use kinoflow_engine::blobs::BlobStore;
 use kinoflow_engine::store::{PostgresStore, SqliteStore, Store};
 use kinoflow_engine::{Engine, EngineConfig};
 use kinoflow_notify::{MailSettings, Notifier, NotifierConfig};
-use kinoflow_server::{ResultLinks, ServerConfig};
+use kinoflow_server::{AuthQuotas, ResultLinks, ServerConfig};
 use rand::RngCore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -30,8 +30,7 @@ pub async fn require_media_tools() -> anyhow::Result<()> {
 /// The engine the settings describe, with every pipeline this build has.
 pub async fn open_engine(settings: &Settings) -> anyhow::Result<Engine> {
     let data_dir = settings.data_dir();
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("could not create the data directory {}", data_dir.display()))?;
+    create_private_dir(data_dir)?;
     let store = open_store(settings.database_url.as_deref().unwrap_or_default()).await?;
     let blobs = open_blobs(settings.storage_url.as_deref().unwrap_or_default()).await?;
     let mut config = EngineConfig::new(data_dir.join("scratch"));
@@ -41,6 +40,23 @@ pub async fn open_engine(settings: &Settings) -> anyhow::Result<Engine> {
     config.shutdown_grace = Settings::seconds(settings.shutdown_grace_s);
     let pipelines = kinoflow_pipelines::all(settings.pipeline_options());
     Ok(Engine::new(store, blobs, pipelines, config))
+}
+
+/// Creates the data directory, or narrows an existing one, so that only its
+/// owner may enter: it holds the database (webhook secrets among its rows),
+/// the token secret and every upload.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("could not create the data directory {}", dir.display()))?;
+    let mode = std::fs::metadata(dir)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        if let Err(e) = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)) {
+            tracing::warn!(dir = %dir.display(), error = %e,
+                "the data directory is open to other users and could not be made private");
+        }
+    }
+    Ok(())
 }
 
 async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
@@ -76,7 +92,11 @@ pub fn server_config(settings: &Settings) -> anyhow::Result<ServerConfig> {
         jwt_secret: token_secret(settings)?,
         token_ttl: std::time::Duration::from_secs(settings.token_ttl_s.unwrap_or(3600)),
         max_upload_bytes: settings.max_upload_bytes.unwrap_or(u64::MAX),
-        login_attempts_per_minute: settings.login_attempts_per_minute.unwrap_or(10),
+        auth_quotas: AuthQuotas {
+            logins_per_account: settings.login_attempts_per_minute.unwrap_or(10),
+            logins_per_address: settings.login_attempts_per_address_per_minute.unwrap_or(60),
+            registrations_per_address: settings.registrations_per_address_per_minute.unwrap_or(20),
+        },
         public_url: settings.public_url.clone(),
         allow_anonymous: settings.allow_anonymous.unwrap_or(false),
         webhook_allow_private: settings.webhook_allow_private.unwrap_or(false),

@@ -52,6 +52,12 @@ pub struct Settings {
     /// Login attempts allowed per e-mail address per minute [default: 10]
     #[arg(long, env = "KINOFLOW_LOGIN_ATTEMPTS_PER_MINUTE")]
     pub login_attempts_per_minute: Option<u32>,
+    /// Login attempts allowed per client address per minute (an IPv6 client counts as its /64) [default: 60]
+    #[arg(long, env = "KINOFLOW_LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE")]
+    pub login_attempts_per_address_per_minute: Option<u32>,
+    /// Registrations allowed per client address per minute (an IPv6 client counts as its /64) [default: 20]
+    #[arg(long, env = "KINOFLOW_REGISTRATIONS_PER_ADDRESS_PER_MINUTE")]
+    pub registrations_per_address_per_minute: Option<u32>,
     /// The address clients reach this server at, for the links it hands out [default: the request's Host]
     #[arg(long, env = "KINOFLOW_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -138,6 +144,12 @@ impl Settings {
             login_attempts_per_minute: self
                 .login_attempts_per_minute
                 .or(file.login_attempts_per_minute),
+            login_attempts_per_address_per_minute: self
+                .login_attempts_per_address_per_minute
+                .or(file.login_attempts_per_address_per_minute),
+            registrations_per_address_per_minute: self
+                .registrations_per_address_per_minute
+                .or(file.registrations_per_address_per_minute),
             hwaccel: self.hwaccel.or(file.hwaccel),
             models_dir: self.models_dir.or(file.models_dir),
             allow_anonymous: self.allow_anonymous.or(file.allow_anonymous),
@@ -184,6 +196,12 @@ impl Settings {
                 retry_base_s: Some(self.retry_base_s.unwrap_or(1.0)),
                 shutdown_grace_s: Some(self.shutdown_grace_s.unwrap_or(30.0)),
                 login_attempts_per_minute: Some(self.login_attempts_per_minute.unwrap_or(10)),
+                login_attempts_per_address_per_minute: Some(
+                    self.login_attempts_per_address_per_minute.unwrap_or(60),
+                ),
+                registrations_per_address_per_minute: Some(
+                    self.registrations_per_address_per_minute.unwrap_or(20),
+                ),
                 hwaccel: self.hwaccel.filter(|method| !method.is_empty()),
                 models_dir: self.models_dir,
                 allow_anonymous: Some(self.allow_anonymous.unwrap_or(false)),

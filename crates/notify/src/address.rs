@@ -123,19 +123,29 @@ fn is_v4_compatible(segments: &[u16; 8], ip: Ipv6Addr) -> bool {
     segments[..6] == [0; 6] && !ip.is_loopback() && !ip.is_unspecified()
 }
 
+/// Besides the plainly internal ranges, those whose traffic a translator or
+/// tunnel may deliver to an IPv4 address of its choosing: IPv4-translated
+/// (`::ffff:0:0/96`), local-use NAT64 (`64:ff9b:1::/48`) and Teredo
+/// (`2001::/32`) are not public either.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
-    let unique_local = first & 0xfe00 == 0xfc00;
-    let link_local = first & 0xffc0 == 0xfe80;
-    let site_local = first & 0xffc0 == 0xfec0;
-    let documentation = first == 0x2001 && ip.segments()[1] == 0x0db8;
+    let s = ip.segments();
+    let unique_local = s[0] & 0xfe00 == 0xfc00;
+    let link_local = s[0] & 0xffc0 == 0xfe80;
+    let site_local = s[0] & 0xffc0 == 0xfec0;
+    let documentation = s[..2] == [0x2001, 0x0db8];
+    let ipv4_translated = s[..6] == [0, 0, 0, 0, 0xffff, 0];
+    let local_nat64 = s[..3] == [0x64, 0xff9b, 1];
+    let teredo = s[..2] == [0x2001, 0];
     !(ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
         || unique_local
         || link_local
         || site_local
-        || documentation)
+        || documentation
+        || ipv4_translated
+        || local_nat64
+        || teredo)
 }
 
 #[cfg(test)]
@@ -160,6 +170,12 @@ mod tests {
             "64:ff9b::a9fe:a9fe",
             "2002:c0a8:0101::1",
             "fec0::1",
+            "::ffff:0:7f00:1",
+            "::ffff:0:808:808",
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1:ffff::808:808",
+            "2001::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!is_public(internal.parse().unwrap()), "{internal}");
         }
@@ -169,6 +185,7 @@ mod tests {
             "2606:4700::1111",
             "64:ff9b::808:808",
             "2002:0808:0808::1",
+            "2001:4860:4860::8888",
         ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }

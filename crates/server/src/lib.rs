@@ -28,7 +28,7 @@ use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-pub use auth::hash_password;
+pub use auth::{hash_password, AuthQuotas};
 pub use error::ApiError;
 pub use listener::ConnectionLimits;
 pub use routes::auth::{check_new_account, normalise_email};

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::Method;
 use axum::middleware::Next;
 use axum::response::Response;
 use kinoflow_engine::store::JobState;
@@ -61,15 +62,38 @@ impl HttpMetrics {
     }
 }
 
+/// The methods that are labelled by name; any other is `other`.
+const KNOWN_METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+    Method::OPTIONS,
+    Method::CONNECT,
+    Method::TRACE,
+];
+
+/// A request's method as a label. A client may send any token as a method,
+/// and each label value makes new series that are kept for good.
+fn method_label(method: &Method) -> &str {
+    if KNOWN_METHODS.contains(method) {
+        method.as_str()
+    } else {
+        "other"
+    }
+}
+
 /// Times every request under its route pattern (not its raw path, which
-/// would make one series per job id).
+/// would make one series per job id): no label takes a value the client chose.
 pub async fn track_latency(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method()).to_owned();
     let route = request
         .extensions()
         .get::<MatchedPath>()

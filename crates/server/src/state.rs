@@ -7,7 +7,7 @@ use std::time::Duration;
 use kinoflow_engine::Engine;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::{LoginLimiter, TokenKeys};
+use crate::auth::{AuthLimits, AuthQuotas, PasswordHashing, TokenKeys};
 use crate::metrics::HttpMetrics;
 
 /// The server's settings (the CLI fills them from flags, environment and file).
@@ -19,8 +19,8 @@ pub struct ServerConfig {
     pub token_ttl: Duration,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
-    /// Login attempts allowed per e-mail address per minute.
-    pub login_attempts_per_minute: u32,
+    /// Login and registration attempts allowed a minute.
+    pub auth_quotas: AuthQuotas,
     /// The address clients reach the server at, for links it hands out.
     pub public_url: Option<String>,
     /// Serve the compatible APIs that the original services served without
@@ -39,7 +39,8 @@ pub struct ServerConfig {
 pub struct AppState {
     pub engine: Engine,
     pub tokens: Arc<TokenKeys>,
-    pub login_limiter: Arc<LoginLimiter>,
+    pub auth_limits: Arc<AuthLimits>,
+    pub passwords: Arc<PasswordHashing>,
     pub max_upload_bytes: u64,
     /// Signs share links; derived from the token secret.
     pub link_key: Arc<Vec<u8>>,
@@ -65,7 +66,8 @@ impl AppState {
         let http_metrics = HttpMetrics::register(&engine.metrics.registry);
         Self {
             tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.token_ttl)),
-            login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
+            auth_limits: Arc::new(AuthLimits::new(config.auth_quotas)),
+            passwords: Arc::new(PasswordHashing::per_core()),
             max_upload_bytes: config.max_upload_bytes,
             link_key: Arc::new(link_key(&config.jwt_secret)),
             link_base: link_base(config.public_url.as_deref(), address),

@@ -46,6 +46,7 @@ impl SqliteStore {
     /// they would sleep in each other's locks and each re-read the pages the
     /// others changed (measured: 40 % fewer jobs per second with eight).
     async fn connect(options: SqliteConnectOptions) -> StoreResult<Self> {
+        let database = options.get_filename().to_owned();
         let options = options
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -56,8 +57,28 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(options)
             .await?;
+        restrict_to_owner(&database);
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
         Ok(Self { pool })
+    }
+}
+
+/// Makes the database file and its WAL companions readable by their owner
+/// only, whatever the umask made them: rows hold webhook secrets. SQLite
+/// gives the WAL files it makes later the database file's mode.
+fn restrict_to_owner(database: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = database.as_os_str().to_owned();
+        path.push(suffix);
+        match std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)) {
+            // In-memory databases have no files.
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                tracing::warn!(file = ?path, error = %e,
+                    "the database file could not be made private (mode 0600)");
+            }
+            _ => {}
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! Integration tests: real `kinoflow` processes, real HTTP on random ports,
 //! real SQLite files and real ffprobe, on real footage.
 
+mod abuse_auth;
 mod access;
 mod bad_input;
 mod biomech;

@@ -278,6 +278,9 @@ async fn internal_addresses_and_bad_subscriptions_are_refused() {
         "http://[::1]/hook",
         "http://169.254.169.254/latest/meta-data",
         "http://10.0.0.5/hook",
+        "http://[::ffff:0:7f00:1]/hook",
+        "http://[64:ff9b:1::a00:5]/hook",
+        "http://[2001::a00:5]/hook",
     ] {
         let refused = expect(
             client

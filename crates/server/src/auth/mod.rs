@@ -1,8 +1,9 @@
-//! Who is calling: passwords, JWTs, API keys, login rate limiting, and the
-//! [`AuthUser`] extractor that every protected route takes.
+//! Who is calling: passwords, JWTs, API keys, the limits on logging in and
+//! registering, and the [`AuthUser`] extractor that every protected route takes.
 
 mod anonymous;
 mod api_key;
+mod client;
 mod limiter;
 mod password;
 mod token;
@@ -13,8 +14,9 @@ use kinoflow_engine::store::{Role, UserRecord};
 
 pub use anonymous::MaybeAnonymous;
 pub use api_key::{hash_api_key, new_api_key, API_KEY_PREFIX};
-pub use limiter::LoginLimiter;
-pub use password::{hash_password, verify_password};
+pub use client::ClientNetwork;
+pub use limiter::{AuthLimits, AuthQuotas};
+pub use password::{hash_password, PasswordHashing};
 pub use token::{TokenKeys, TOKEN_TYPE};
 
 use crate::error::ApiError;
@@ -58,18 +60,7 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
-        let credential = header
-            .to_str()
-            .ok()
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::unauthorized("the Authorization header must be Bearer <token>")
-            })?;
+        let credential = bearer_credential(parts)?;
         let user = if credential.starts_with(API_KEY_PREFIX) {
             state
                 .engine
@@ -87,6 +78,39 @@ impl FromRequestParts<AppState> for AuthUser {
                 .ok_or_else(|| ApiError::unauthorized("the token's user no longer exists"))?
         };
         Ok(user.into())
+    }
+}
+
+/// The token or API key of `Authorization: Bearer …`.
+fn bearer_credential(parts: &Parts) -> Result<&str, ApiError> {
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
+    header
+        .to_str()
+        .ok()
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| ApiError::unauthorized("the Authorization header must be Bearer <token>"))
+}
+
+/// The caller, authenticated by a login token rather than an API key: for
+/// what a key must not do, such as making more keys (a leaked key would
+/// then outlive its revocation). A key gets 403.
+pub struct LoggedInUser(pub AuthUser);
+
+impl FromRequestParts<AppState> for LoggedInUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let user = AuthUser::from_request_parts(parts, state).await?;
+        if bearer_credential(parts)?.starts_with(API_KEY_PREFIX) {
+            return Err(ApiError::forbidden(
+                "an API key cannot do this; use an access token from /v1/auth/token",
+            ));
+        }
+        Ok(Self(user))
     }
 }
 

@@ -4,10 +4,12 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::{Form, Json};
 use kinoflow_engine::store::Role;
+use kinoflow_engine::FieldError;
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 use utoipa::ToSchema;
 
-use crate::auth::{hash_password, new_api_key, verify_password, AuthUser, TOKEN_TYPE};
+use crate::auth::{new_api_key, AuthUser, ClientNetwork, LoggedInUser, TOKEN_TYPE};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::notices::require_mail;
@@ -15,6 +17,11 @@ use crate::state::AppState;
 use crate::views::{ApiKeyView, UserView};
 
 const MIN_PASSWORD_LEN: usize = 8;
+/// The longest e-mail address accepted (RFC 5321's limit on a path); a
+/// longer one is refused before anything is kept.
+const MAX_EMAIL_BYTES: usize = 254;
+/// The longest password accepted; a longer one is refused before it is hashed.
+const MAX_PASSWORD_BYTES: usize = 1024;
 
 #[derive(Deserialize, ToSchema)]
 pub struct Credentials {
@@ -58,34 +65,37 @@ pub struct ApiKeyList {
     pub api_keys: Vec<ApiKeyView>,
 }
 
-/// E-mail addresses are compared in lower case.
+/// E-mail addresses are compared in one form: compatibility-composed
+/// (NFKC) and in lower case, so that `josé` typed with a combining accent,
+/// or in capitals, is the same account.
 pub fn normalise_email(email: &str) -> String {
-    email.trim().to_lowercase()
+    email.trim().nfkc().collect::<String>().to_lowercase()
 }
 
-/// Checks an e-mail address and password before an account is made.
-pub fn check_new_account(email: &str, password: &str) -> Result<(), ApiError> {
+/// Refuses (422) an e-mail address or password longer than any real one,
+/// before it is normalised, counted or hashed.
+pub fn refuse_oversized(credentials: &Credentials) -> Result<(), ApiError> {
+    invalid_unless_empty(oversized_fields(&credentials.email, &credentials.password))
+}
+
+fn oversized_fields(email: &str, password: &str) -> Vec<FieldError> {
     let mut fields = Vec::new();
-    let plausible = email
-        .split_once('@')
-        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-        && email.len() <= 254
-        && !email.contains(char::is_whitespace)
-        // `.invalid` (RFC 2606) names kinoflow's own accounts, such as the
-        // anonymous one; no person has such an address.
-        && !email.ends_with(".invalid");
-    if !plausible {
-        fields.push(kinoflow_engine::FieldError::new(
+    if email.len() > MAX_EMAIL_BYTES {
+        fields.push(FieldError::new(
             "email",
-            "not a valid e-mail address",
+            format!("must be at most {MAX_EMAIL_BYTES} bytes"),
         ));
     }
-    if password.chars().count() < MIN_PASSWORD_LEN {
-        fields.push(kinoflow_engine::FieldError::new(
+    if password.len() > MAX_PASSWORD_BYTES {
+        fields.push(FieldError::new(
             "password",
-            format!("must be at least {MIN_PASSWORD_LEN} characters"),
+            format!("must be at most {MAX_PASSWORD_BYTES} bytes"),
         ));
     }
+    fields
+}
+
+fn invalid_unless_empty(fields: Vec<FieldError>) -> Result<(), ApiError> {
     if fields.is_empty() {
         Ok(())
     } else {
@@ -96,21 +106,50 @@ pub fn check_new_account(email: &str, password: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Checks an e-mail address and password before an account is made.
+pub fn check_new_account(email: &str, password: &str) -> Result<(), ApiError> {
+    let mut fields = oversized_fields(email, password);
+    let plausible = email
+        .split_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && !email.contains(char::is_whitespace)
+        // `.invalid` (RFC 2606) names kinoflow's own accounts, such as the
+        // anonymous one; no person has such an address.
+        && !email.ends_with(".invalid");
+    if !plausible {
+        fields.push(FieldError::new("email", "not a valid e-mail address"));
+    }
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        fields.push(FieldError::new(
+            "password",
+            format!("must be at least {MIN_PASSWORD_LEN} characters"),
+        ));
+    }
+    invalid_unless_empty(fields)
+}
+
 /// Creates an account with the `user` role.
 #[utoipa::path(post, path = "/v1/auth/register", tag = "auth", request_body = Credentials,
-    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = UserView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
+    client: ClientNetwork,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
+    state.auth_limits.check_registration_from(&client)?;
+    refuse_oversized(&credentials)?;
     let email = normalise_email(&credentials.email);
     check_new_account(&email, &credentials.password)?;
-    let hash = hash_password(credentials.password).await?;
-    let user = state
-        .engine
-        .store
-        .create_user(&email, &hash, Role::User)
-        .await?;
+    let store = &state.engine.store;
+    // A taken address is refused before the costly hash.
+    if store.user_by_email(&email).await?.is_some() {
+        return Err(ApiError::conflict(format!(
+            "a user with e-mail {email} already exists"
+        )));
+    }
+    let hash = state.passwords.hash(credentials.password).await?;
+    let user = store.create_user(&email, &hash, Role::User).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(&user.into()))))
 }
 
@@ -121,20 +160,23 @@ pub async fn register(
         (Credentials = "application/json"),
         (PasswordForm = "application/x-www-form-urlencoded"))),
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody),
-              (status = 429, body = ErrorBody)))]
+              (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn token(
     State(state): State<AppState>,
+    client: ClientNetwork,
     request: Request,
 ) -> Result<Json<TokenResponse>, ApiError> {
+    state.auth_limits.check_login_from(&client)?;
     let credentials = read_credentials(request).await?;
+    refuse_oversized(&credentials)?;
     let email = normalise_email(&credentials.email);
-    state.login_limiter.check(&email)?;
+    state.auth_limits.check_login_to(&email)?;
     let user = state.engine.store.user_by_email(&email).await?;
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_default();
-    let valid = verify_password(credentials.password, hash).await;
+    let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
+    let valid = state
+        .passwords
+        .verify(credentials.password, stored_hash)
+        .await;
     let user = user
         .filter(|_| valid)
         .ok_or_else(|| ApiError::unauthorized("wrong e-mail or password"))?;
@@ -210,12 +252,14 @@ pub async fn update_me(
 }
 
 /// Creates an API key for scripts; the answer holds the key, shown only once.
+/// Needs an access token: an API key cannot make keys.
 #[utoipa::path(post, path = "/v1/api-keys", tag = "auth", security(("bearer" = [])),
     request_body = CreateApiKey,
-    responses((status = 201, body = CreatedApiKey), (status = 401, body = ErrorBody)))]
+    responses((status = 201, body = CreatedApiKey), (status = 401, body = ErrorBody),
+              (status = 403, body = ErrorBody)))]
 pub async fn create_api_key(
     State(state): State<AppState>,
-    user: AuthUser,
+    LoggedInUser(user): LoggedInUser,
     ApiJson(request): ApiJson<CreateApiKey>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
     let name = request.name.trim();
