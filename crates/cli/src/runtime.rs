@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use kinoflow_engine::blobs::BlobStore;
 use kinoflow_engine::store::{PostgresStore, SqliteStore, Store};
-use kinoflow_engine::{Engine, EngineConfig};
+use kinoflow_engine::{Engine, EngineConfig, Sweeper, SweeperConfig};
 use kinoflow_notify::{MailSettings, Notifier, NotifierConfig};
 use kinoflow_server::{ResultLinks, ServerConfig};
 use rand::RngCore;
@@ -76,6 +76,8 @@ pub fn server_config(settings: &Settings) -> anyhow::Result<ServerConfig> {
         jwt_secret: token_secret(settings)?,
         token_ttl: std::time::Duration::from_secs(settings.token_ttl_s.unwrap_or(3600)),
         max_upload_bytes: settings.max_upload_bytes.unwrap_or(u64::MAX),
+        user_quota_bytes: settings.user_quota_bytes,
+        presign_ttl: Duration::from_secs(settings.presign_ttl_s.unwrap_or(3600)),
         login_attempts_per_minute: settings.login_attempts_per_minute.unwrap_or(10),
         public_url: settings.public_url.clone(),
         allow_anonymous: settings.allow_anonymous.unwrap_or(false),
@@ -131,6 +133,24 @@ pub fn start_notifier(
     let notifier =
         Notifier::new(engine.store.clone(), config, Arc::new(links)).map_err(anyhow::Error::msg)?;
     Ok(tokio::spawn(notifier.run(shutdown)))
+}
+
+/// Starts this node's sweeper, which removes leftovers (and, with a
+/// retention period, old jobs and uploads) at once and then every interval,
+/// until `shutdown` fires.
+pub fn start_sweeper(
+    settings: &Settings,
+    engine: &Engine,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    const DAY_S: f64 = 24.0 * 3600.0;
+    let config = SweeperConfig {
+        interval: Settings::seconds(settings.sweep_interval_s),
+        retention: settings
+            .retention_days
+            .map(|days| Duration::from_secs_f64(days * DAY_S)),
+    };
+    tokio::spawn(Sweeper::new(engine.clone(), config).run(shutdown))
 }
 
 fn stored_secret(path: &Path) -> anyhow::Result<Vec<u8>> {

@@ -5,9 +5,11 @@
 mod auth;
 mod error;
 mod extract;
+mod file_form;
 mod metrics;
 mod notices;
 mod openapi;
+mod quota;
 mod routes;
 mod signing;
 mod state;
@@ -61,7 +63,7 @@ pub fn app(state: AppState) -> Router {
             auth_routes::list_api_keys
         ))
         .routes(routes!(auth_routes::revoke_api_key))
-        .routes(routes!(uploads::get_upload))
+        .routes(routes!(uploads::get_upload, uploads::delete_upload))
         .routes(routes!(presign::presign))
         .routes(routes!(presign::complete))
         .routes(routes!(jobs::get_job, jobs::delete_job))

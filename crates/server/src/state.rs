@@ -18,6 +18,10 @@ pub struct ServerConfig {
     pub token_ttl: Duration,
     /// The largest upload accepted, in bytes.
     pub max_upload_bytes: u64,
+    /// The most bytes one user may keep (uploads and artifacts); `None`: no quota.
+    pub user_quota_bytes: Option<u64>,
+    /// How long a presigned upload URL accepts the file.
+    pub presign_ttl: Duration,
     /// Login attempts allowed per e-mail address per minute.
     pub login_attempts_per_minute: u32,
     /// The address clients reach the server at, for links it hands out.
@@ -38,6 +42,8 @@ pub struct AppState {
     pub tokens: Arc<TokenKeys>,
     pub login_limiter: Arc<LoginLimiter>,
     pub max_upload_bytes: u64,
+    pub user_quota_bytes: Option<u64>,
+    pub presign_ttl: Duration,
     /// Signs share links; derived from the token secret.
     pub link_key: Arc<Vec<u8>>,
     pub public_url: Option<String>,
@@ -56,6 +62,8 @@ impl AppState {
             tokens: Arc::new(TokenKeys::new(&config.jwt_secret, config.token_ttl)),
             login_limiter: Arc::new(LoginLimiter::new(config.login_attempts_per_minute)),
             max_upload_bytes: config.max_upload_bytes,
+            user_quota_bytes: config.user_quota_bytes,
+            presign_ttl: config.presign_ttl,
             link_key: Arc::new(link_key(&config.jwt_secret)),
             public_url: config.public_url.clone(),
             allow_anonymous: config.allow_anonymous,
