@@ -102,7 +102,11 @@ impl Sweeper {
         let mut removed = 0;
         while let Some(entry) = entries.next_entry().await? {
             if self.is_orphan_scratch(&entry).await? {
-                tokio::fs::remove_dir_all(entry.path()).await?;
+                if entry.file_type().await?.is_dir() {
+                    tokio::fs::remove_dir_all(entry.path()).await?;
+                } else {
+                    tokio::fs::remove_file(entry.path()).await?;
+                }
                 removed += 1;
             }
         }
