@@ -36,15 +36,20 @@ pub(crate) async fn copy_hashed(
     })
 }
 
-/// The size and sha256 of an object already stored (one that a client put
-/// straight into storage), or `None` when there is no such object.
-pub async fn measure(blobs: &dyn BlobStore, key: &str) -> Result<Option<BlobMeta>, BlobError> {
-    let mut reader = match blobs.get(key, None).await {
+/// Copies the object `from` to `to` through this process and returns the
+/// size and sha256 of what it wrote, or `None` when there is no `from`. The
+/// record is of the copy itself, so a later write to `from` (a client that
+/// puts straight into storage again) cannot change what was measured.
+pub async fn copy_measured(
+    blobs: &dyn BlobStore,
+    from: &str,
+    to: &str,
+    limit: Option<u64>,
+) -> Result<Option<BlobMeta>, BlobError> {
+    let mut reader = match blobs.get(from, None).await {
         Ok(reader) => reader,
         Err(BlobError::NotFound(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
-    copy_hashed(&mut reader, &mut tokio::io::sink(), None)
-        .await
-        .map(Some)
+    blobs.put(to, &mut reader, limit).await.map(Some)
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
-pub use copy::measure;
+pub use copy::copy_measured;
 pub use local::LocalBlobs;
 pub use s3::S3Blobs;
 
@@ -87,6 +87,18 @@ pub trait BlobStore: Send + Sync + 'static {
 
     /// Removes every object whose key starts with `prefix/`.
     async fn delete_prefix(&self, prefix: &str) -> Result<(), BlobError>;
+
+    /// Moves the object `from` to `to`, replacing `to`.
+    async fn rename(&self, from: &str, to: &str) -> Result<(), BlobError>;
+
+    /// Removes what writes that never ended (the process was killed) left
+    /// behind and nobody touched for `older_than`; returns how many. Local
+    /// storage keeps such leftovers as temporary files. On S3 they are
+    /// unfinished multipart uploads, which only the bucket can list: its
+    /// lifecycle rule `AbortIncompleteMultipartUpload` removes them.
+    async fn remove_abandoned_writes(&self, _older_than: Duration) -> Result<usize, BlobError> {
+        Ok(0)
+    }
 
     /// A path on this machine where the object can be read as a file (ffmpeg
     /// wants one). Local storage answers its own file; remote storage copies

@@ -3,12 +3,16 @@
 
 use std::io::SeekFrom;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 
 use crate::copy::copy_hashed;
 use crate::{validate_key, BlobError, BlobMeta, BlobReader, BlobStore, ByteRange};
+
+/// Where writes in progress live, under the root.
+const TEMP_DIR: &str = ".tmp";
 
 /// A blob store in a local directory.
 #[derive(Debug, Clone)]
@@ -20,7 +24,7 @@ impl LocalBlobs {
     /// Uses (and creates) `root`.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self, BlobError> {
         let root = root.into();
-        tokio::fs::create_dir_all(root.join(".tmp")).await?;
+        tokio::fs::create_dir_all(root.join(TEMP_DIR)).await?;
         Ok(Self { root })
     }
 
@@ -31,7 +35,7 @@ impl LocalBlobs {
 
     fn temp_path(&self) -> PathBuf {
         self.root
-            .join(".tmp")
+            .join(TEMP_DIR)
             .join(uuid::Uuid::new_v4().simple().to_string())
     }
 }
@@ -110,6 +114,33 @@ impl BlobStore for LocalBlobs {
         }
     }
 
+    async fn rename(&self, from: &str, to: &str) -> Result<(), BlobError> {
+        let (source, target) = (self.path_of(from)?, self.path_of(to)?);
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await?;
+        }
+        match tokio::fs::rename(&source, &target).await {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(BlobError::NotFound(from.to_owned()))
+            }
+            done => Ok(done?),
+        }
+    }
+
+    async fn remove_abandoned_writes(&self, older_than: Duration) -> Result<usize, BlobError> {
+        let mut removed = 0;
+        let mut entries = tokio::fs::read_dir(self.root.join(TEMP_DIR)).await?;
+        while let Some(entry) = entries.next_entry().await? {
+            let modified = entry.metadata().await?.modified()?;
+            let untouched = modified.elapsed().unwrap_or_default();
+            // A write in progress touches its file with every chunk it receives.
+            if untouched > older_than && tokio::fs::remove_file(entry.path()).await.is_ok() {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     async fn local_path(&self, key: &str, _scratch: &Path) -> Result<PathBuf, BlobError> {
         let path = self.path_of(key)?;
         if tokio::fs::try_exists(&path).await? {
@@ -140,7 +171,9 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, BlobError::TooLarge { limit: 10 }));
-        let leftovers = std::fs::read_dir(dir.path().join(".tmp")).unwrap().count();
+        let leftovers = std::fs::read_dir(dir.path().join(TEMP_DIR))
+            .unwrap()
+            .count();
         assert_eq!(leftovers, 0);
     }
 }

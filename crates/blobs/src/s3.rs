@@ -163,6 +163,13 @@ impl BlobStore for S3Blobs {
             .map_err(remote)
     }
 
+    async fn rename(&self, from: &str, to: &str) -> Result<(), BlobError> {
+        self.bucket
+            .rename(&self.path_of(from)?, &self.path_of(to)?)
+            .await
+            .map_err(|e| not_found_or_remote(from, e))
+    }
+
     async fn local_path(&self, key: &str, scratch: &Path) -> Result<PathBuf, BlobError> {
         let name = key.rsplit('/').next().unwrap_or(key);
         tokio::fs::create_dir_all(scratch).await?;

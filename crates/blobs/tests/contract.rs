@@ -113,6 +113,36 @@ async fn delete_prefix_removes_only_what_is_under_it() {
 }
 
 #[tokio::test]
+async fn rename_moves_and_copies_measure_what_they_wrote() {
+    let (_dir, backends) = backends().await;
+    for (name, blobs) in backends {
+        blobs.put("a/one", &mut &b"first"[..], None).await.unwrap();
+        blobs.put("b/two", &mut &b"old"[..], None).await.unwrap();
+        blobs.rename("a/one", "b/two").await.unwrap();
+        assert_eq!(blobs.size("a/one").await.unwrap(), None, "{name}");
+        assert_eq!(read_all(blobs.as_ref(), "b/two", None).await, b"first");
+        let missing = blobs.rename("a/one", "c").await;
+        assert!(matches!(missing, Err(BlobError::NotFound(_))), "{name}");
+
+        let copied = kinoflow_blobs::copy_measured(blobs.as_ref(), "b/two", "c/three", None)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(copied.size, 5, "{name}");
+        assert_eq!(copied.sha256, hex::encode(Sha256::digest(b"first")));
+        assert_eq!(read_all(blobs.as_ref(), "c/three", None).await, b"first");
+        let capped = kinoflow_blobs::copy_measured(blobs.as_ref(), "b/two", "d", Some(4)).await;
+        assert!(
+            matches!(capped, Err(BlobError::TooLarge { limit: 4 })),
+            "{name}"
+        );
+        assert_eq!(blobs.size("d").await.unwrap(), None, "{name}");
+        let none = kinoflow_blobs::copy_measured(blobs.as_ref(), "nothing", "e", None).await;
+        assert!(matches!(none, Ok(None)), "{name}");
+    }
+}
+
+#[tokio::test]
 async fn a_large_object_streams_through_in_parts() {
     let (_dir, backends) = backends().await;
     // Larger than an S3 part, so it goes up as a multipart upload.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use kinoflow_engine::blobs::BlobStore;
 use kinoflow_engine::store::{PostgresStore, SqliteStore, Store};
-use kinoflow_engine::{Engine, EngineConfig};
+use kinoflow_engine::{Engine, EngineConfig, Sweeper, SweeperConfig};
 use kinoflow_notify::{MailSettings, Notifier, NotifierConfig};
 use kinoflow_server::{AuthQuotas, ResultLinks, ServerConfig};
 use rand::RngCore;
@@ -97,6 +97,8 @@ pub fn server_config(settings: &Settings) -> anyhow::Result<ServerConfig> {
             logins_per_address: settings.login_attempts_per_address_per_minute.unwrap_or(60),
             registrations_per_address: settings.registrations_per_address_per_minute.unwrap_or(20),
         },
+        user_quota_bytes: settings.user_quota_bytes,
+        presign_ttl: Duration::from_secs(settings.presign_ttl_s.unwrap_or(3600)),
         public_url: settings.public_url.clone(),
         allow_anonymous: settings.allow_anonymous.unwrap_or(false),
         webhook_allow_private: settings.webhook_allow_private.unwrap_or(false),
@@ -152,6 +154,24 @@ pub fn start_notifier(
     let notifier =
         Notifier::new(engine.store.clone(), config, Arc::new(links)).map_err(anyhow::Error::msg)?;
     Ok(tokio::spawn(notifier.run(shutdown)))
+}
+
+/// Starts this node's sweeper, which removes leftovers (and, with a
+/// retention period, old jobs and uploads) at once and then every interval,
+/// until `shutdown` fires.
+pub fn start_sweeper(
+    settings: &Settings,
+    engine: &Engine,
+    shutdown: CancellationToken,
+) -> JoinHandle<()> {
+    const DAY_S: f64 = 24.0 * 3600.0;
+    let config = SweeperConfig {
+        interval: Settings::seconds(settings.sweep_interval_s),
+        retention: settings
+            .retention_days
+            .map(|days| Duration::from_secs_f64(days * DAY_S)),
+    };
+    tokio::spawn(Sweeper::new(engine.clone(), config).run(shutdown))
 }
 
 fn stored_secret(path: &Path) -> anyhow::Result<Vec<u8>> {

@@ -106,12 +106,28 @@ pub struct Settings {
     /// The slowest a request body may arrive, in bytes a second on average, after the first 10 s [default: 1024]
     #[arg(long, env = "KINOFLOW_MIN_BODY_BYTES_PER_S")]
     pub min_body_bytes_per_s: Option<u64>,
+    /// The most bytes one user may keep, uploads and job results together; an upload past it is refused (413) [default: no quota]
+    #[arg(long, env = "KINOFLOW_USER_QUOTA_BYTES")]
+    pub user_quota_bytes: Option<u64>,
+    /// Days after which ended jobs (with their results) and uploads no running or waiting job uses are deleted [default: kept until deleted]
+    #[arg(long, env = "KINOFLOW_RETENTION_DAYS")]
+    pub retention_days: Option<f64>,
+    /// Seconds between two sweeps for leftovers: temporary files, scratch of killed attempts, expired presigned uploads, data past retention [default: 3600]
+    #[arg(long, env = "KINOFLOW_SWEEP_INTERVAL_S")]
+    pub sweep_interval_s: Option<f64>,
+    /// How long a presigned upload URL accepts the file, in seconds [default: 3600]
+    #[arg(long, env = "KINOFLOW_PRESIGN_TTL_S")]
+    pub presign_ttl_s: Option<u64>,
 }
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// The longest a link in a mail may work: a year.
 const MAX_LINK_TTL_S: u64 = 365 * 24 * 3600;
 const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// A century: more is a typing mistake.
+const MAX_RETENTION_DAYS: f64 = 36_500.0;
+/// S3 refuses presigned URLs that last longer than a week.
+const MAX_PRESIGN_TTL_S: u64 = 7 * 24 * 3600;
 const MASK: &str = "********";
 
 impl Settings {
@@ -166,6 +182,10 @@ impl Settings {
             header_read_timeout_s: self.header_read_timeout_s.or(file.header_read_timeout_s),
             idle_timeout_s: self.idle_timeout_s.or(file.idle_timeout_s),
             min_body_bytes_per_s: self.min_body_bytes_per_s.or(file.min_body_bytes_per_s),
+            user_quota_bytes: self.user_quota_bytes.or(file.user_quota_bytes),
+            retention_days: self.retention_days.or(file.retention_days),
+            sweep_interval_s: self.sweep_interval_s.or(file.sweep_interval_s),
+            presign_ttl_s: self.presign_ttl_s.or(file.presign_ttl_s),
         }
     }
 
@@ -233,6 +253,10 @@ impl Settings {
                     self.min_body_bytes_per_s
                         .unwrap_or(connections.min_body_bytes_per_s),
                 ),
+                user_quota_bytes: self.user_quota_bytes,
+                retention_days: self.retention_days,
+                sweep_interval_s: Some(self.sweep_interval_s.unwrap_or(3600.0)),
+                presign_ttl_s: Some(self.presign_ttl_s.unwrap_or(3600)),
                 data_dir: Some(data_dir),
             };
         resolved.check()?;
@@ -247,6 +271,7 @@ impl Settings {
             ("notify_retry_base_s", self.notify_retry_base_s),
             ("header_read_timeout_s", self.header_read_timeout_s),
             ("idle_timeout_s", self.idle_timeout_s),
+            ("sweep_interval_s", self.sweep_interval_s),
         ] {
             if seconds.is_some_and(|s| !(0.0..=1e7).contains(&s)) {
                 bail!("{name} must be a number of seconds between 0 and 10000000");
@@ -254,6 +279,21 @@ impl Settings {
         }
         if self.lease_ttl_s.is_some_and(|s| s < 1.0) {
             bail!("lease_ttl_s must be at least 1 second");
+        }
+        if self.sweep_interval_s.is_some_and(|s| s < 0.1) {
+            bail!("sweep_interval_s must be at least 0.1 seconds");
+        }
+        if self
+            .retention_days
+            .is_some_and(|days| !(days > 0.0 && days <= MAX_RETENTION_DAYS))
+        {
+            bail!("retention_days must be above 0 and at most {MAX_RETENTION_DAYS}");
+        }
+        if self
+            .presign_ttl_s
+            .is_some_and(|s| !(1..=MAX_PRESIGN_TTL_S).contains(&s))
+        {
+            bail!("presign_ttl_s must be between 1 second and {MAX_PRESIGN_TTL_S} (a week)");
         }
         if self.max_attempts.is_some_and(|n| n < 1) {
             bail!("max_attempts must be at least 1");

@@ -38,6 +38,18 @@ impl EngineConfig {
         }
     }
 
+    /// The scratch directory of one attempt at a job.
+    pub fn attempt_scratch(&self, job_id: &str, attempt: i64) -> PathBuf {
+        self.scratch_dir.join(format!("{job_id}-{attempt}"))
+    }
+
+    /// The job and attempt whose scratch directory has this name, if it is one.
+    pub(crate) fn attempt_of_scratch(name: &str) -> Option<(&str, i64)> {
+        let (job_id, attempt) = name.rsplit_once('-')?;
+        uuid::Uuid::parse_str(job_id).ok()?;
+        Some((job_id, attempt.parse().ok()?))
+    }
+
     /// A heartbeat every third of the lease keeps it alive through two missed beats.
     pub fn heartbeat_interval(&self) -> Duration {
         (self.lease_ttl / 3).max(Duration::from_millis(100))

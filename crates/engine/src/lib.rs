@@ -13,6 +13,8 @@ mod pipeline;
 mod progress;
 mod registry;
 mod stop;
+mod sweeper;
+mod uploads;
 mod worker;
 
 pub use artifacts::{validate_artifact_name, ArtifactSink};
@@ -24,6 +26,8 @@ pub use params::FieldError;
 pub use pipeline::{InputKind, JobContext, Pipeline, PipelineError, RunSummary};
 pub use progress::ProgressReporter;
 pub use registry::PipelineRegistry;
+pub use sweeper::{Sweeper, SweeperConfig};
+pub use uploads::presigned_prefix;
 pub use worker::{WorkerPool, WorkerPoolHandle, ANNOUNCE_INTERVAL};
 
 pub use kinoflow_blobs as blobs;

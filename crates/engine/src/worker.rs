@@ -130,11 +130,7 @@ impl Worker {
             stop.clone(),
             run_end,
         ));
-        let scratch = self
-            .engine
-            .config
-            .scratch_dir
-            .join(format!("{}-{}", job.id, job.attempts));
+        let scratch = self.engine.config.attempt_scratch(&job.id, job.attempts);
         let started = Instant::now();
         let result = self
             .execute(&job, &lease, &scratch, progress, stop.clone())

@@ -231,6 +231,11 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Conflict(message) => Self::conflict(message),
+            StoreError::KeyReused { .. } => Self::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                error.to_string(),
+            ),
             StoreError::Database(e) => {
                 tracing::error!(error = %e, "database error");
                 Self::unavailable("the database is unavailable; try again shortly")

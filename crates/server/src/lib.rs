@@ -5,10 +5,12 @@
 mod auth;
 mod error;
 mod extract;
+mod file_form;
 mod listener;
 mod metrics;
 mod notices;
 mod openapi;
+mod quota;
 mod routes;
 mod signing;
 mod state;
@@ -63,7 +65,7 @@ pub fn app(state: AppState) -> Router {
             auth_routes::list_api_keys
         ))
         .routes(routes!(auth_routes::revoke_api_key))
-        .routes(routes!(uploads::get_upload))
+        .routes(routes!(uploads::get_upload, uploads::delete_upload))
         .routes(routes!(presign::presign))
         .routes(routes!(presign::complete))
         .routes(routes!(jobs::get_job, jobs::delete_job))

@@ -21,6 +21,10 @@ pub struct ServerConfig {
     pub max_upload_bytes: u64,
     /// Login and registration attempts allowed a minute.
     pub auth_quotas: AuthQuotas,
+    /// The most bytes one user may keep (uploads and artifacts); `None`: no quota.
+    pub user_quota_bytes: Option<u64>,
+    /// How long a presigned upload URL accepts the file.
+    pub presign_ttl: Duration,
     /// The address clients reach the server at, for links it hands out.
     pub public_url: Option<String>,
     /// Serve the compatible APIs that the original services served without
@@ -42,6 +46,8 @@ pub struct AppState {
     pub auth_limits: Arc<AuthLimits>,
     pub passwords: Arc<PasswordHashing>,
     pub max_upload_bytes: u64,
+    pub user_quota_bytes: Option<u64>,
+    pub presign_ttl: Duration,
     /// Signs share links; derived from the token secret.
     pub link_key: Arc<Vec<u8>>,
     /// The address links are built on: the configured public URL, else the
@@ -69,6 +75,8 @@ impl AppState {
             auth_limits: Arc::new(AuthLimits::new(config.auth_quotas)),
             passwords: Arc::new(PasswordHashing::per_core()),
             max_upload_bytes: config.max_upload_bytes,
+            user_quota_bytes: config.user_quota_bytes,
+            presign_ttl: config.presign_ttl,
             link_key: Arc::new(link_key(&config.jwt_secret)),
             link_base: link_base(config.public_url.as_deref(), address),
             allow_anonymous: config.allow_anonymous,

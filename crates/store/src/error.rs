@@ -6,6 +6,10 @@ pub enum StoreError {
     /// A unique value (an e-mail address, say) is already taken.
     #[error("{0}")]
     Conflict(String),
+    /// An idempotency key came back with a different submission than the
+    /// one it was first used for.
+    #[error("this Idempotency-Key was used for a different submission (job {job_id}); use a new key for a new job")]
+    KeyReused { job_id: String },
     /// The database could not be reached or refused the statement.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

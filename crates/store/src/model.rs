@@ -1,7 +1,8 @@
 //! The records the store keeps, as the rest of kinoflow sees them.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 /// Where a job is in its life. `Retrying` is a queued job that waits for its
 /// `run_after` after a transient failure or a lost worker.
@@ -121,6 +122,22 @@ pub struct NewJob {
     pub idempotency_key: Option<String>,
     /// Where to announce the job's end: a URL to call and an address to mail.
     pub notices: JobNotices,
+}
+
+impl NewJob {
+    /// What an idempotency key stands for: a hash of the submission
+    /// (pipeline, input, parameters, notices). Object keys are hashed in
+    /// sorted order, so the order a client wrote them in does not matter.
+    pub fn fingerprint(&self) -> String {
+        let canonical = json!({
+            "pipeline": self.pipeline,
+            "upload_id": self.upload_id,
+            "params": self.params,
+            "callback_url": self.notices.callback_url,
+            "notify_email": self.notices.email,
+        });
+        hex::encode(Sha256::digest(canonical.to_string()))
+    }
 }
 
 /// Who hears of a job's end besides its owner's webhook endpoints.
@@ -273,10 +290,27 @@ pub struct PresignedUpload {
     pub declared_size: i64,
     pub blob_key: String,
     pub expires_at: i64,
-    /// What arrived, once the client has sent it.
+    /// What arrived, once the client has sent it through kinoflow (a PUT
+    /// straight to object storage leaves these empty): the object the last
+    /// PUT wrote, its size and its sha256.
+    pub received_key: Option<String>,
     pub received_size: Option<i64>,
     pub received_sha256: Option<String>,
     pub created_at: i64,
+    /// When it became an upload. The row stays until it expires.
+    pub completed_at: Option<i64>,
+}
+
+/// What asking to delete an upload did.
+#[derive(Debug, Clone)]
+pub enum UploadRemoval {
+    /// The record is gone (ended jobs that used it no longer name it); its
+    /// blob is the caller's to delete.
+    Removed(UploadRecord),
+    /// A job that has not ended uses it: nothing was deleted.
+    InUse,
+    /// There is no such upload.
+    Missing,
 }
 
 /// The events a webhook endpoint may subscribe to.

@@ -42,18 +42,57 @@ pub trait Store: Send + Sync + 'static {
     // Uploads.
     async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()>;
     async fn get_upload(&self, id: &str) -> StoreResult<Option<UploadRecord>>;
+    /// Deletes an upload's record unless a job that has not ended uses it;
+    /// ended jobs that used it stop naming it.
+    async fn delete_upload(&self, id: &str) -> StoreResult<UploadRemoval>;
+    /// Bytes the user keeps: their uploads and their jobs' artifacts.
+    async fn storage_used(&self, owner_id: &str) -> StoreResult<i64>;
+    /// Up to `limit` uploads made before `before` (ms since epoch) that no
+    /// job which has not ended uses, oldest first.
+    async fn unused_uploads_before(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<UploadRecord>>;
 
     // Presigned uploads.
     async fn insert_presigned_upload(&self, upload: &PresignedUpload) -> StoreResult<()>;
     async fn get_presigned_upload(&self, id: &str) -> StoreResult<Option<PresignedUpload>>;
-    /// Records what arrived for a presigned upload.
-    async fn record_presigned_content(&self, id: &str, size: i64, sha256: &str) -> StoreResult<()>;
+    /// Records the object a PUT wrote for a presigned upload, replacing the
+    /// one before; false when the upload was completed meanwhile (or is gone).
+    async fn record_presigned_content(
+        &self,
+        id: &str,
+        key: &str,
+        size: i64,
+        sha256: &str,
+    ) -> StoreResult<bool>;
+    /// Inserts the upload a presigned upload (of the same id) became and
+    /// marks that one completed, together; false when it was completed already.
+    async fn complete_presigned_upload(&self, upload: &UploadRecord) -> StoreResult<bool>;
+    /// Up to `limit` presigned uploads whose URL expired before `before_s`
+    /// (seconds since epoch), completed or not.
+    async fn expired_presigned_uploads(
+        &self,
+        before_s: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<PresignedUpload>>;
     async fn delete_presigned_upload(&self, id: &str) -> StoreResult<()>;
 
     // Jobs.
     /// Inserts a queued job and its first event. With an idempotency key that the
-    /// owner already used, returns the earlier job instead and `false`.
+    /// owner already used for the same submission ([`NewJob::fingerprint`]),
+    /// returns the earlier job instead and `false`; for another submission,
+    /// [`StoreError::KeyReused`].
     async fn create_job(&self, job: NewJob) -> StoreResult<(JobRecord, bool)>;
+    /// The owner's job submitted with this idempotency key.
+    async fn job_by_idempotency_key(
+        &self,
+        owner_id: &str,
+        key: &str,
+    ) -> StoreResult<Option<JobRecord>>;
+    /// Up to `limit` ids of jobs that ended before `before` (ms since epoch), oldest first.
+    async fn jobs_ended_before(&self, before: i64, limit: i64) -> StoreResult<Vec<String>>;
     /// Inserts many queued jobs in one transaction: all of them or none.
     /// They take no idempotency keys.
     async fn create_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<Vec<JobRecord>>;

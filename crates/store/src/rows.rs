@@ -193,7 +193,7 @@ pub(crate) fn queue_stat_from_row(row: &impl StoredRow) -> StoreResult<QueueStat
 }
 
 pub(crate) const PRESIGNED_COLUMNS: &str = "id, owner_id, filename, content_type, declared_size, \
-    blob_key, expires_at, received_size, received_sha256, created_at";
+    blob_key, expires_at, received_key, received_size, received_sha256, created_at, completed_at";
 
 pub(crate) fn presigned_from_row(row: &impl StoredRow) -> StoreResult<PresignedUpload> {
     Ok(PresignedUpload {
@@ -204,9 +204,11 @@ pub(crate) fn presigned_from_row(row: &impl StoredRow) -> StoreResult<PresignedU
         declared_size: row.int("declared_size")?,
         blob_key: row.text("blob_key")?,
         expires_at: row.int("expires_at")?,
+        received_key: row.opt_text("received_key")?,
         received_size: row.opt_int("received_size")?,
         received_sha256: row.opt_text("received_sha256")?,
         created_at: row.int("created_at")?,
+        completed_at: row.opt_int("completed_at")?,
     })
 }
 

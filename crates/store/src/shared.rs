@@ -26,6 +26,26 @@ macro_rules! shared_store {
             Ok(())
         }
 
+        async fn insert_upload_row<'c>(
+            executor: impl sqlx::Executor<'c, Database = $db>,
+            upload: &UploadRecord,
+        ) -> StoreResult<()> {
+            sqlx::query(&format!(
+                "INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            ))
+            .bind(&upload.id)
+            .bind(&upload.owner_id)
+            .bind(&upload.filename)
+            .bind(&upload.content_type)
+            .bind(upload.size)
+            .bind(&upload.sha256)
+            .bind(&upload.blob_key)
+            .bind(upload.created_at)
+            .execute(executor)
+            .await?;
+            Ok(())
+        }
+
         /// Inserts a queued job and its first event; `None` when the owner
         /// already used the job's idempotency key.
         async fn insert_queued_job(
@@ -35,8 +55,9 @@ macro_rules! shared_store {
             let now = now_ms();
             let inserted = sqlx::query(&format!(
                 "INSERT INTO jobs (id, owner_id, pipeline, upload_id, params, state, max_attempts, \
-                 run_after, idempotency_key, callback_url, notify_email, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11, $12) \
+                 run_after, idempotency_key, callback_url, notify_email, created_at, updated_at, \
+                 request_fingerprint) \
+                 VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $11, $12, $13) \
                  ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING {JOB_COLUMNS}"
             ))
             .bind(Uuid::now_v7().to_string())
@@ -51,6 +72,7 @@ macro_rules! shared_store {
             .bind(&job.notices.email)
             .bind(now)
             .bind(now)
+            .bind(job.idempotency_key.as_ref().map(|_| job.fingerprint()))
             .fetch_optional(&mut **tx)
             .await?;
             let Some(row) = inserted else {
@@ -184,20 +206,7 @@ macro_rules! shared_store {
             }
 
             async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()> {
-                sqlx::query(&format!(
-                    "INSERT INTO uploads ({UPLOAD_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
-                ))
-                .bind(&upload.id)
-                .bind(&upload.owner_id)
-                .bind(&upload.filename)
-                .bind(&upload.content_type)
-                .bind(upload.size)
-                .bind(&upload.sha256)
-                .bind(&upload.blob_key)
-                .bind(upload.created_at)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
+                insert_upload_row(&self.pool, upload).await
             }
 
             async fn get_upload(&self, id: &str) -> StoreResult<Option<UploadRecord>> {
@@ -210,10 +219,74 @@ macro_rules! shared_store {
                 row.as_ref().map(upload_from_row).transpose()
             }
 
+            async fn delete_upload(&self, id: &str) -> StoreResult<UploadRemoval> {
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query(&format!(
+                    "SELECT {UPLOAD_COLUMNS} FROM uploads WHERE id = $1"
+                ))
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(upload) = row.as_ref().map(upload_from_row).transpose()? else {
+                    return Ok(UploadRemoval::Missing);
+                };
+                let live: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM jobs WHERE upload_id = $1 \
+                     AND state IN ('queued', 'running', 'retrying')",
+                )
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if live > 0 {
+                    return Ok(UploadRemoval::InUse);
+                }
+                sqlx::query("UPDATE jobs SET upload_id = NULL WHERE upload_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM uploads WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(UploadRemoval::Removed(upload))
+            }
+
+            async fn storage_used(&self, owner_id: &str) -> StoreResult<i64> {
+                let used: i64 = sqlx::query_scalar(
+                    "SELECT CAST((SELECT COALESCE(SUM(size), 0) FROM uploads WHERE owner_id = $1) \
+                     + (SELECT COALESCE(SUM(a.size), 0) FROM artifacts a \
+                        JOIN jobs j ON j.id = a.job_id WHERE j.owner_id = $2) AS BIGINT)",
+                )
+                .bind(owner_id)
+                .bind(owner_id)
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(used)
+            }
+
+            async fn unused_uploads_before(
+                &self,
+                before: i64,
+                limit: i64,
+            ) -> StoreResult<Vec<UploadRecord>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {UPLOAD_COLUMNS} FROM uploads WHERE created_at < $1 \
+                     AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.upload_id = uploads.id \
+                                     AND jobs.state IN ('queued', 'running', 'retrying')) \
+                     ORDER BY created_at LIMIT $2"
+                ))
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(upload_from_row).collect()
+            }
+
             async fn insert_presigned_upload(&self, upload: &PresignedUpload) -> StoreResult<()> {
                 sqlx::query(&format!(
                     "INSERT INTO presigned_uploads ({PRESIGNED_COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8)"
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL, $8, NULL)"
                 ))
                 .bind(&upload.id)
                 .bind(&upload.owner_id)
@@ -241,19 +314,55 @@ macro_rules! shared_store {
             async fn record_presigned_content(
                 &self,
                 id: &str,
+                key: &str,
                 size: i64,
                 sha256: &str,
-            ) -> StoreResult<()> {
-                sqlx::query(
-                    "UPDATE presigned_uploads SET received_size = $1, received_sha256 = $2 \
-                     WHERE id = $3",
+            ) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE presigned_uploads SET received_key = $1, received_size = $2, \
+                     received_sha256 = $3 WHERE id = $4 AND completed_at IS NULL",
                 )
+                .bind(key)
                 .bind(size)
                 .bind(sha256)
                 .bind(id)
                 .execute(&self.pool)
                 .await?;
-                Ok(())
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn complete_presigned_upload(&self, upload: &UploadRecord) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let marked = sqlx::query(
+                    "UPDATE presigned_uploads SET completed_at = $1 \
+                     WHERE id = $2 AND completed_at IS NULL",
+                )
+                .bind(now_ms())
+                .bind(&upload.id)
+                .execute(&mut *tx)
+                .await?;
+                if marked.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                insert_upload_row(&mut *tx, upload).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn expired_presigned_uploads(
+                &self,
+                before_s: i64,
+                limit: i64,
+            ) -> StoreResult<Vec<PresignedUpload>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {PRESIGNED_COLUMNS} FROM presigned_uploads WHERE expires_at < $1 \
+                     ORDER BY expires_at LIMIT $2"
+                ))
+                .bind(before_s)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter().map(presigned_from_row).collect()
             }
 
             async fn delete_presigned_upload(&self, id: &str) -> StoreResult<()> {
@@ -274,14 +383,46 @@ macro_rules! shared_store {
                     return Ok((record, true));
                 }
                 let row = sqlx::query(&format!(
-                    "SELECT {JOB_COLUMNS} FROM jobs WHERE owner_id = $1 AND idempotency_key = $2"
+                    "SELECT {JOB_COLUMNS}, request_fingerprint FROM jobs \
+                     WHERE owner_id = $1 AND idempotency_key = $2"
                 ))
                 .bind(&job.owner_id)
                 .bind(&job.idempotency_key)
                 .fetch_one(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                Ok((job_from_row(&row)?, false))
+                let earlier = job_from_row(&row)?;
+                // Jobs from before fingerprints were kept match any submission.
+                let fingerprint: Option<String> = row.try_get("request_fingerprint")?;
+                if fingerprint.is_some_and(|f| f != job.fingerprint()) {
+                    return Err(StoreError::KeyReused { job_id: earlier.id });
+                }
+                Ok((earlier, false))
+            }
+
+            async fn job_by_idempotency_key(
+                &self,
+                owner_id: &str,
+                key: &str,
+            ) -> StoreResult<Option<JobRecord>> {
+                let row = sqlx::query(&format!(
+                    "SELECT {JOB_COLUMNS} FROM jobs WHERE owner_id = $1 AND idempotency_key = $2"
+                ))
+                .bind(owner_id)
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await?;
+                row.as_ref().map(job_from_row).transpose()
+            }
+
+            async fn jobs_ended_before(&self, before: i64, limit: i64) -> StoreResult<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT id FROM jobs WHERE finished_at < $1 ORDER BY finished_at LIMIT $2",
+                )
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn create_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<Vec<JobRecord>> {

@@ -277,6 +277,175 @@ async fn idempotency_keys_and_listing(store: &dyn Store) {
     assert_eq!(queued_count(store).await, queued_before + 3);
 }
 
+async fn an_idempotency_key_stands_for_one_submission(store: &dyn Store) {
+    let owner_id = owner(store, "fingerprint@example.com").await;
+    let keyed = |params| NewJob {
+        params,
+        ..new_job(&owner_id, Some("same-key"))
+    };
+    let (first, _) = store
+        .create_job(keyed(json!({"seconds": 1, "label": "a"})))
+        .await
+        .unwrap();
+    let (again, created) = store
+        .create_job(keyed(json!({"label": "a", "seconds": 1})))
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again.id, first.id, "the order of keys makes no difference");
+    let reused = store
+        .create_job(keyed(json!({"seconds": 2, "label": "a"})))
+        .await;
+    assert!(
+        matches!(&reused, Err(StoreError::KeyReused { job_id }) if *job_id == first.id),
+        "{reused:?}"
+    );
+    let found = store
+        .job_by_idempotency_key(&owner_id, "same-key")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|job| job.id), Some(first.id));
+    assert!(store
+        .job_by_idempotency_key(&owner_id, "other-key")
+        .await
+        .unwrap()
+        .is_none());
+}
+
+fn upload(owner_id: &str, size: i64) -> UploadRecord {
+    let id = uuid::Uuid::now_v7().to_string();
+    UploadRecord {
+        blob_key: format!("uploads/{id}"),
+        id,
+        owner_id: owner_id.to_owned(),
+        filename: "in.mp4".to_owned(),
+        content_type: "video/mp4".to_owned(),
+        size,
+        sha256: "00".to_owned(),
+        created_at: now_ms(),
+    }
+}
+
+async fn uploads_go_unless_a_live_job_uses_them(store: &dyn Store) {
+    let owner_id = owner(store, "uploads@example.com").await;
+    let (used, ended_with, unused) = (
+        upload(&owner_id, 10),
+        upload(&owner_id, 20),
+        upload(&owner_id, 30),
+    );
+    for record in [&used, &ended_with, &unused] {
+        store.insert_upload(record).await.unwrap();
+    }
+    let on = |upload: &UploadRecord| NewJob {
+        pipeline: "uploads".to_owned(),
+        upload_id: Some(upload.id.clone()),
+        ..new_job(&owner_id, None)
+    };
+    let (live, _) = store.create_job(on(&used)).await.unwrap();
+    let (ended, _) = store.create_job(on(&ended_with)).await.unwrap();
+    store.request_cancel(&ended.id).await.unwrap();
+    let claimed = store
+        .claim_job("w", &["uploads".to_owned()], 30_000)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.job.id, live.id);
+    assert!(store
+        .put_artifact(&artifact(&live.id, "out.json"), &claimed.lease)
+        .await
+        .unwrap());
+    assert_eq!(
+        store.storage_used(&owner_id).await.unwrap(),
+        10 + 20 + 30 + 2
+    );
+
+    let later = now_ms() + 1;
+    let old: Vec<String> = store
+        .unused_uploads_before(later, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|upload| upload.id)
+        .collect();
+    assert!(old.contains(&ended_with.id) && old.contains(&unused.id));
+    assert!(!old.contains(&used.id), "a running job uses it");
+    let ended_ids = store.jobs_ended_before(later, 1000).await.unwrap();
+    assert!(ended_ids.contains(&ended.id) && !ended_ids.contains(&live.id));
+
+    assert!(matches!(
+        store.delete_upload(&used.id).await.unwrap(),
+        UploadRemoval::InUse
+    ));
+    assert!(store.get_upload(&used.id).await.unwrap().is_some());
+    let removed = store.delete_upload(&ended_with.id).await.unwrap();
+    assert!(matches!(removed, UploadRemoval::Removed(u) if u.blob_key == ended_with.blob_key));
+    let ended = store.get_job(&ended.id).await.unwrap().unwrap();
+    assert_eq!(ended.upload_id, None, "an ended job no longer names it");
+    assert!(matches!(
+        store.delete_upload(&ended_with.id).await.unwrap(),
+        UploadRemoval::Missing
+    ));
+    assert_eq!(store.storage_used(&owner_id).await.unwrap(), 10 + 30 + 2);
+}
+
+async fn a_presigned_upload_completes_once(store: &dyn Store) {
+    let owner_id = owner(store, "presigned@example.com").await;
+    let presigned = PresignedUpload {
+        id: uuid::Uuid::now_v7().to_string(),
+        owner_id: owner_id.clone(),
+        filename: "in.mp4".to_owned(),
+        content_type: "video/mp4".to_owned(),
+        declared_size: 4,
+        blob_key: "presigned/x/direct".to_owned(),
+        expires_at: now_ms() / 1000 + 60,
+        received_key: None,
+        received_size: None,
+        received_sha256: None,
+        created_at: now_ms(),
+        completed_at: None,
+    };
+    store.insert_presigned_upload(&presigned).await.unwrap();
+    assert!(store
+        .record_presigned_content(&presigned.id, "presigned/x/1", 4, "aa")
+        .await
+        .unwrap());
+    let received = store
+        .get_presigned_upload(&presigned.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(received.received_key.as_deref(), Some("presigned/x/1"));
+    let done = UploadRecord {
+        id: presigned.id.clone(),
+        ..upload(&owner_id, 4)
+    };
+    assert!(store.complete_presigned_upload(&done).await.unwrap());
+    assert!(!store.complete_presigned_upload(&done).await.unwrap());
+    assert!(!store
+        .record_presigned_content(&presigned.id, "presigned/x/2", 4, "bb")
+        .await
+        .unwrap());
+    let kept = store
+        .get_presigned_upload(&presigned.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.received_key.as_deref(), Some("presigned/x/1"));
+    assert!(kept.completed_at.is_some());
+    assert_eq!(store.get_upload(&done.id).await.unwrap().unwrap().size, 4);
+
+    let expired_before = async |before_s| {
+        store
+            .expired_presigned_uploads(before_s, 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .any(|p| p.id == presigned.id)
+    };
+    assert!(!expired_before(now_ms() / 1000).await);
+    assert!(expired_before(now_ms() / 1000 + 61).await);
+}
+
 async fn users_and_api_keys(store: &dyn Store) {
     let user = store
         .create_user("g@example.com", "h", Role::Admin)
@@ -682,6 +851,9 @@ async fn contract(store: &dyn Store) {
     reaping_the_last_attempt_fails_the_job(store).await;
     cancel_and_release(store).await;
     idempotency_keys_and_listing(store).await;
+    an_idempotency_key_stands_for_one_submission(store).await;
+    uploads_go_unless_a_live_job_uses_them(store).await;
+    a_presigned_upload_completes_once(store).await;
     users_and_api_keys(store).await;
     workers_and_queue_stats(store).await;
     jobs_submitted_together_queue_whole_and_in_order(store).await;

@@ -3,7 +3,9 @@
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use crate::runtime::{open_engine, require_media_tools, server_config, start_notifier};
+use crate::runtime::{
+    open_engine, require_media_tools, server_config, start_notifier, start_sweeper,
+};
 use crate::settings::Settings;
 
 pub async fn serve(settings: Settings, print_config: bool) -> anyhow::Result<()> {
@@ -21,6 +23,7 @@ pub async fn serve(settings: Settings, print_config: bool) -> anyhow::Result<()>
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
     let notifier = start_notifier(&settings, &engine, &config.jwt_secret, shutdown.clone())?;
+    let sweeper = start_sweeper(&settings, &engine, shutdown.clone());
     let served = kinoflow_server::serve(
         engine,
         &config,
@@ -30,6 +33,7 @@ pub async fn serve(settings: Settings, print_config: bool) -> anyhow::Result<()>
     )
     .await;
     notifier.await?;
+    sweeper.await?;
     served
 }
 

@@ -5,7 +5,9 @@ use kinoflow_engine::WorkerPool;
 use tokio_util::sync::CancellationToken;
 
 use crate::commands::serve::cancel_on_signal;
-use crate::runtime::{open_engine, require_media_tools, start_notifier, token_secret};
+use crate::runtime::{
+    open_engine, require_media_tools, start_notifier, start_sweeper, token_secret,
+};
 use crate::settings::Settings;
 
 pub async fn work(settings: Settings) -> anyhow::Result<()> {
@@ -20,12 +22,14 @@ pub async fn work(settings: Settings) -> anyhow::Result<()> {
         &token_secret(&settings)?,
         shutdown.clone(),
     )?;
+    let sweeper = start_sweeper(&settings, &engine, shutdown.clone());
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(workers, "worker node started");
     shutdown.cancelled().await;
     tracing::info!("shutting down: no new jobs are claimed");
     pool.shutdown(engine.config.shutdown_grace).await;
     notifier.await?;
+    sweeper.await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -36,6 +36,8 @@ async fn another_user_sees_nothing_of_mine() {
     expect(cancel, StatusCode::NOT_FOUND).await;
     let delete = mallory.delete(&format!("/v1/jobs/{job_id}")).await;
     expect(delete, StatusCode::NOT_FOUND).await;
+    let delete = mallory.delete(&format!("/v1/uploads/{upload_id}")).await;
+    expect(delete, StatusCode::NOT_FOUND).await;
     let listing = expect(mallory.get("/v1/jobs").await, StatusCode::OK).await;
     assert_eq!(listing["jobs"], json!([]));
     // Nor can mallory run a job on alice's upload.

@@ -63,10 +63,9 @@ pub fn s3_storage_url(test: &str) -> String {
     format!("{bucket}/{prefix}?{query}")
 }
 
-/// Every key under `storage_url`'s prefix (a URL from [`s3_storage_url`]).
-pub async fn s3_keys(storage_url: &str) -> Vec<String> {
-    use futures::TryStreamExt;
-    use object_store::ObjectStore;
+/// The bucket of `storage_url` (a URL from [`s3_storage_url`]) and the key
+/// prefix its objects live under.
+pub fn s3_bucket(storage_url: &str) -> (object_store::aws::AmazonS3, object_store::path::Path) {
     let parsed = url::Url::parse(storage_url).unwrap();
     let endpoint = parsed
         .query_pairs()
@@ -81,6 +80,14 @@ pub async fn s3_keys(storage_url: &str) -> Vec<String> {
         .build()
         .unwrap();
     let prefix = object_store::path::Path::from(parsed.path().trim_matches('/'));
+    (bucket, prefix)
+}
+
+/// Every key under `storage_url`'s prefix (a URL from [`s3_storage_url`]).
+pub async fn s3_keys(storage_url: &str) -> Vec<String> {
+    use futures::TryStreamExt;
+    use object_store::ObjectStore;
+    let (bucket, prefix) = s3_bucket(storage_url);
     bucket
         .list(Some(&prefix))
         .map_ok(|meta| meta.location.to_string())

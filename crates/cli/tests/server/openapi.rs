@@ -13,6 +13,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/v1/api-keys/{id}"),
     ("post", "/v1/uploads"),
     ("get", "/v1/uploads/{id}"),
+    ("delete", "/v1/uploads/{id}"),
     ("post", "/v1/uploads/presign"),
     ("put", "/v1/uploads/{id}/content"),
     ("post", "/v1/uploads/{id}/complete"),

@@ -5,6 +5,7 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::harness::{expect, fixture, s3_storage_url, sleep_past_expiry, Client, Server};
+use crate::stored::Storage;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
@@ -119,7 +120,7 @@ async fn on_s3_uploads_and_links_go_straight_to_storage() {
     let flipped = if sig.starts_with('a') { "b" } else { "a" };
     for forged in [
         format!("{unsigned}X-Amz-Signature={flipped}{}", &sig[1..]),
-        url.replace("/uploads/", "/uploads/x"),
+        url.replace("/presigned/", "/presigned/x"),
     ] {
         let response = anonymous.put(&forged).body("x").send().await.unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{forged}");
@@ -167,4 +168,66 @@ async fn on_s3_uploads_and_links_go_straight_to_storage() {
     sleep_past_expiry(&link).await;
     let expired = anonymous.get(&link).send().await.unwrap();
     assert_eq!(expired.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_put_after_completion_cannot_change_the_upload() {
+    let video = std::fs::read(fixture("messi_zoompan.mp4")).unwrap();
+    let sha256 = sha256_hex(&video);
+    let same_size_other_bytes = vec![0x55u8; video.len()];
+    for storage in Storage::both("late-put") {
+        let dir = tempfile::tempdir().unwrap();
+        let server = storage.start(&dir.path().join("data"), &["--workers", "0"]);
+        let client = server.user("tia@example.com").await;
+        let name = storage.name();
+        let presigned = presign(&client, "messi.mp4", video.len()).await;
+        let id = presigned["upload_id"].as_str().unwrap();
+        let url = presigned["url"].as_str().unwrap();
+        let anonymous = reqwest::Client::new();
+        let put =
+            async |bytes: &Vec<u8>| anonymous.put(url).body(bytes.clone()).send().await.unwrap();
+
+        // The last PUT before completion is the one completed.
+        assert!(put(&same_size_other_bytes).await.status().is_success());
+        assert!(put(&video).await.status().is_success());
+        let complete = format!("/v1/uploads/{id}/complete");
+        let upload = expect(
+            client.post_json(&complete, json!({"sha256": sha256})).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(upload["sha256"], sha256.as_str(), "{name}");
+        assert_eq!(
+            storage.keys(&server, "presigned").await,
+            Vec::<String>::new(),
+            "{name}: what completion did not take is gone"
+        );
+
+        // Through kinoflow a late PUT is refused; straight to S3 it lands
+        // beside the upload, which keeps the bytes that were measured.
+        let late = put(&same_size_other_bytes).await;
+        match storage {
+            Storage::Local => {
+                let refused = expect(late, StatusCode::CONFLICT).await;
+                assert_eq!(refused["error"]["code"], "conflict");
+            }
+            Storage::S3 { .. } => assert!(late.status().is_success()),
+        }
+        let again = expect(
+            client.post_json(&complete, json!({})).await,
+            StatusCode::CREATED,
+        )
+        .await;
+        assert_eq!(again["sha256"], sha256.as_str(), "{name}");
+        let kept = expect(
+            client.get(&format!("/v1/uploads/{id}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(kept["sha256"], sha256.as_str(), "{name}");
+        let objects = storage.keys(&server, "uploads").await;
+        assert_eq!(objects.len(), 1, "{name}: {objects:?}");
+        let stored = storage.read(&server, &objects[0]).await;
+        assert_eq!(sha256_hex(&stored), sha256, "{name}");
+    }
 }

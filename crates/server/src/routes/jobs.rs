@@ -1,13 +1,12 @@
 //! Jobs: submit, list, inspect, cancel, delete.
 
 use axum::body::Body;
-use axum::extract::multipart::Field;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use http_body_util::Limited;
-use kinoflow_engine::store::{JobFilter, JobRecord, JobState};
+use kinoflow_engine::store::{JobFilter, JobRecord, JobState, UploadRecord};
 use kinoflow_engine::Submission;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -16,8 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
+use crate::file_form::FileForm;
 use crate::notices::NoticeChecks;
-use crate::routes::uploads::store_upload;
 use crate::state::AppState;
 use crate::views::JobView;
 use crate::SMALL_BODY_LIMIT;
@@ -93,8 +92,10 @@ pub struct JobList {
 }
 
 /// Submits a job. Send JSON `{pipeline, upload_id, params}`, or a multipart
-/// form with `pipeline`, `params` (JSON text) and `file`. An `Idempotency-Key`
-/// header makes a retried submission return the first job instead of a new one.
+/// form with `pipeline`, `params` (JSON text) and one `file`. An
+/// `Idempotency-Key` header makes a retried submission return the first job
+/// instead of a new one; the key sent again with a different submission is
+/// refused (422).
 #[utoipa::path(post, path = "/v1/jobs", tag = "jobs", security(("bearer" = [])),
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries of this submission safe")),
     request_body(content(
@@ -109,21 +110,36 @@ pub async fn create_job(
     request: Request,
 ) -> Result<Response, ApiError> {
     let idempotency_key = idempotency_key(request.headers())?;
-    let body = if is_multipart(request.headers()) {
-        read_multipart_job(&state, &user, request).await?
+    let job = if is_multipart(request.headers()) {
+        let mut form = FileForm::from_request(&state, &user, request, &JOB_FORM_FIELDS).await?;
+        let submitted = submit_form_job(&state, &user, &mut form, idempotency_key).await;
+        let used = matches!(&submitted, Ok(job) if form.is_input_of(job));
+        form.keep_if(&state, used).await;
+        submitted?
     } else {
         let request = request.map(|body| Body::new(Limited::new(body, SMALL_BODY_LIMIT)));
-        ApiJson::<CreateJob>::from_request(request, &()).await?.0
+        let body = ApiJson::<CreateJob>::from_request(request, &()).await?.0;
+        submit_job(&state, &user, body, idempotency_key).await?
     };
-    let mut notices = NoticeChecks::new(&state, &user);
-    let submission = submission(&mut notices, &user, body, idempotency_key).await?;
-    let (job, _created) = state.engine.submit(submission).await?;
     let location = format!("/v1/jobs/{}", job.id);
     let mut response = (StatusCode::ACCEPTED, Json(JobView::new(job, None))).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);
     }
     Ok(response)
+}
+
+/// Queues one job; with an idempotency key used before, answers that job.
+async fn submit_job(
+    state: &AppState,
+    user: &AuthUser,
+    body: CreateJob,
+    idempotency_key: Option<String>,
+) -> Result<JobRecord, ApiError> {
+    let mut notices = NoticeChecks::new(state, user);
+    let submission = submission(&mut notices, user, body, idempotency_key).await?;
+    let (job, _created) = state.engine.submit(submission).await?;
+    Ok(job)
 }
 
 /// Submits up to 1000 jobs in one request and one transaction: all of them
@@ -200,63 +216,66 @@ fn is_multipart(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.starts_with("multipart/form-data"))
 }
 
-/// Reads `pipeline`, `params`, `file` and the notices from a multipart job
-/// submission; the file is stored as an upload as it streams in.
-async fn read_multipart_job(
+/// The form fields of a multipart job submission besides `file`.
+const JOB_FORM_FIELDS: [&str; 4] = ["pipeline", "params", "callback_url", "notify_email"];
+
+/// Queues the job a form describes, on the form's file. A replay (an
+/// idempotency key used before) whose file is the earlier submission's file
+/// names the earlier upload, so that the copy stored again can go.
+async fn submit_form_job(
     state: &AppState,
     user: &AuthUser,
-    request: Request,
-) -> Result<CreateJob, ApiError> {
-    let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| {
-        ApiError::bad_request(format!("malformed multipart body: {}", e.body_text()))
-    })?;
-    let (mut pipeline, mut params, mut upload_id) = (None, Value::Null, None);
-    let (mut callback_url, mut notify_email) = (None, None);
-    while let Some(field) = multipart.next_field().await? {
-        match field.name() {
-            Some("pipeline") => pipeline = Some(small_text(field).await?.trim().to_owned()),
-            Some("params") => {
-                let text = small_text(field).await?;
-                if !text.trim().is_empty() {
-                    params = serde_json::from_str(&text).map_err(|e| {
-                        ApiError::bad_request(format!("params is not valid JSON: {e}"))
-                    })?;
-                }
-            }
-            Some("file") => upload_id = Some(store_upload(state, user, field).await?.id),
-            Some("callback_url") => callback_url = Some(small_text(field).await?),
-            Some("notify_email") => notify_email = Some(small_text(field).await?),
-            _ => {}
+    form: &mut FileForm,
+    idempotency_key: Option<String>,
+) -> Result<JobRecord, ApiError> {
+    let mut job = job_from_form(form)?;
+    if let (Some(key), Some(upload)) = (&idempotency_key, form.upload()) {
+        if let Some(earlier) = earlier_upload_of_replay(state, user, key, upload).await? {
+            job.upload_id = Some(earlier);
         }
     }
-    let pipeline =
-        pipeline.ok_or_else(|| ApiError::unprocessable("the form has no field named pipeline"))?;
+    submit_job(state, user, job, idempotency_key).await
+}
+
+fn job_from_form(form: &mut FileForm) -> Result<CreateJob, ApiError> {
+    let pipeline = form
+        .take_text("pipeline")
+        .map(|pipeline| pipeline.trim().to_owned())
+        .ok_or_else(|| ApiError::unprocessable("the form has no field named pipeline"))?;
+    let params = match form.take_text("params") {
+        Some(text) if !text.trim().is_empty() => serde_json::from_str(&text)
+            .map_err(|e| ApiError::bad_request(format!("params is not valid JSON: {e}")))?,
+        _ => Value::Null,
+    };
     Ok(CreateJob {
         pipeline,
-        upload_id,
+        upload_id: form.upload().map(|upload| upload.id.clone()),
         params: Some(params),
-        callback_url,
-        notify_email,
+        callback_url: form.take_text("callback_url"),
+        notify_email: form.take_text("notify_email"),
     })
 }
 
-/// A form field that is not the file: read whole, but never more than the
-/// small-body limit.
-pub async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
-    let name = field.name().unwrap_or_default().to_owned();
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await? {
-        if bytes.len() + chunk.len() > SMALL_BODY_LIMIT {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("the form field {name} is larger than {SMALL_BODY_LIMIT} bytes"),
-            ));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| ApiError::bad_request(format!("the form field {name} is not UTF-8 text")))
+/// The upload of the job first submitted with `key`, when it holds the
+/// same bytes as `upload`.
+async fn earlier_upload_of_replay(
+    state: &AppState,
+    user: &AuthUser,
+    key: &str,
+    upload: &UploadRecord,
+) -> Result<Option<String>, ApiError> {
+    let store = &state.engine.store;
+    let Some(earlier_id) = store
+        .job_by_idempotency_key(&user.id, key)
+        .await?
+        .and_then(|job| job.upload_id)
+    else {
+        return Ok(None);
+    };
+    let earlier = store.get_upload(&earlier_id).await?;
+    Ok(earlier
+        .filter(|earlier| earlier.sha256 == upload.sha256 && earlier.size == upload.size)
+        .map(|earlier| earlier.id))
 }
 
 /// The caller's jobs, newest first.

@@ -5,12 +5,14 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use futures::TryStreamExt;
-use kinoflow_engine::store::{now_ms, UploadRecord};
+use kinoflow_engine::blobs::BlobError;
+use kinoflow_engine::store::{now_ms, UploadRecord, UploadRemoval};
 use tokio_util::io::StreamReader;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
+use crate::quota::UploadLimit;
 use crate::state::AppState;
 use crate::views::UploadView;
 
@@ -54,12 +56,17 @@ pub async fn store_upload(
     let content_type = content_type_for(field.content_type(), &filename);
     let id = uuid::Uuid::now_v7().to_string();
     let blob_key = format!("uploads/{id}");
+    let limit = UploadLimit::for_user(state, &user.id).await?;
     let mut reader = StreamReader::new(field.map_err(std::io::Error::other));
-    let meta = state
+    let meta = match state
         .engine
         .blobs
-        .put(&blob_key, &mut reader, Some(state.max_upload_bytes))
-        .await?;
+        .put(&blob_key, &mut reader, Some(limit.bytes))
+        .await
+    {
+        Err(BlobError::TooLarge { .. }) => return Err(limit.refusal()),
+        stored => stored?,
+    };
     if meta.size == 0 {
         state.engine.blobs.delete(&blob_key).await?;
         return Err(ApiError::unprocessable("the uploaded file is empty"));
@@ -74,7 +81,11 @@ pub async fn store_upload(
         blob_key,
         created_at: now_ms(),
     };
-    state.engine.store.insert_upload(&upload).await?;
+    if let Err(e) = state.engine.store.insert_upload(&upload).await {
+        // Without its record nothing would ever find the file again.
+        let _ = state.engine.blobs.delete(&upload.blob_key).await;
+        return Err(e.into());
+    }
     Ok(upload)
 }
 
@@ -102,6 +113,21 @@ pub fn sanitise_filename(name: &str) -> String {
     }
 }
 
+/// One of the caller's uploads, or 404 (others' ids are not confirmed).
+async fn visible_upload(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+) -> Result<UploadRecord, ApiError> {
+    state
+        .engine
+        .store
+        .get_upload(id)
+        .await?
+        .filter(|upload| user.may_see(&upload.owner_id))
+        .ok_or_else(|| ApiError::not_found("upload"))
+}
+
 /// One of the caller's uploads.
 #[utoipa::path(get, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
     params(("id" = String, Path, description = "Upload id")),
@@ -111,12 +137,27 @@ pub async fn get_upload(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<UploadView>, ApiError> {
-    let upload = state
-        .engine
-        .store
-        .get_upload(&id)
-        .await?
-        .filter(|upload| user.may_see(&upload.owner_id))
-        .ok_or_else(|| ApiError::not_found("upload"))?;
-    Ok(Json(upload.into()))
+    Ok(Json(visible_upload(&state, &user, &id).await?.into()))
+}
+
+/// Deletes one of the caller's uploads and its file. Jobs that ended keep
+/// their results but no longer name it; while a job that has not ended
+/// uses it, it stays (409).
+#[utoipa::path(delete, path = "/v1/uploads/{id}", tag = "uploads", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Upload id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+pub async fn delete_upload(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let upload = visible_upload(&state, &user, &id).await?;
+    match state.engine.delete_upload(&upload.id).await? {
+        UploadRemoval::Removed(_) => Ok(StatusCode::NO_CONTENT),
+        UploadRemoval::InUse => Err(ApiError::conflict(
+            "a job that has not ended uses this upload; cancel the job or wait for it to end",
+        )),
+        UploadRemoval::Missing => Err(ApiError::not_found("upload")),
+    }
 }

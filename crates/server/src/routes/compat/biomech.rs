@@ -3,7 +3,7 @@
 //! Results are listed under the names it used (`grafico_joelho.png`,
 //! `video_overlay.mp4`, `analise_final.zip`).
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -12,12 +12,12 @@ use kinoflow_engine::Submission;
 use serde_json::{json, Value};
 
 use super::CompatError;
-use crate::auth::MaybeAnonymous;
+use crate::auth::{AuthUser, MaybeAnonymous};
 use crate::error::ApiError;
+use crate::file_form::FileForm;
 use crate::notices::owner_notices;
 use crate::routes::artifacts::{serve_archive, serve_artifact};
-use crate::routes::jobs::{small_text, visible_job};
-use crate::routes::uploads::store_upload;
+use crate::routes::jobs::visible_job;
 use crate::state::AppState;
 
 const PIPELINE: &str = "biomech";
@@ -31,25 +31,25 @@ pub async fn process(
     MaybeAnonymous(user): MaybeAnonymous,
     request: Request,
 ) -> Result<Json<Value>, CompatError> {
-    let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| {
-        ApiError::bad_request(format!(
-            "send a multipart form with file and joint_selection: {}",
-            e.body_text()
-        ))
-    })?;
-    let (mut upload_id, mut joint) = (None, None);
-    while let Some(field) = multipart.next_field().await.map_err(ApiError::from)? {
-        match field.name() {
-            Some("file") => upload_id = Some(store_upload(&state, &user, field).await?.id),
-            Some("joint_selection") => joint = Some(small_text(field).await?.trim().to_owned()),
-            _ => {}
-        }
-    }
-    let upload_id =
-        upload_id.ok_or_else(|| ApiError::unprocessable("the form has no field named file"))?;
-    let joint = joint
-        .filter(|j| !j.is_empty())
+    let mut form = FileForm::from_request(&state, &user, request, &["joint_selection"]).await?;
+    let started = start_analysis(&state, &user, &mut form).await;
+    form.keep_if(&state, started.is_ok()).await;
+    let job = started?;
+    Ok(Json(json!({"message": "Iniciado", "job_id": job.id})))
+}
+
+/// Queues the `biomech` job of an uploaded video.
+async fn start_analysis(
+    state: &AppState,
+    user: &AuthUser,
+    form: &mut FileForm,
+) -> Result<JobRecord, ApiError> {
+    let joint = form
+        .take_text("joint_selection")
+        .map(|joint| joint.trim().to_owned())
+        .filter(|joint| !joint.is_empty())
         .unwrap_or_else(|| DEFAULT_JOINT.to_owned());
+    let upload_id = form.required_upload()?.id.clone();
     let (job, _) = state
         .engine
         .submit(Submission {
@@ -58,11 +58,10 @@ pub async fn process(
             upload_id: Some(upload_id),
             params: json!({ "joint": joint }),
             idempotency_key: None,
-            notices: owner_notices(&state, &user),
+            notices: owner_notices(state, user),
         })
-        .await
-        .map_err(ApiError::from)?;
-    Ok(Json(json!({"message": "Iniciado", "job_id": job.id})))
+        .await?;
+    Ok(job)
 }
 
 /// `GET /status/{job_id}`: `processando` with a percentage, then
@@ -154,11 +153,7 @@ pub async fn result_file(
 }
 
 /// The caller's job, if it is a biomechanics one; 404 otherwise.
-async fn biomech_job(
-    state: &AppState,
-    user: &crate::auth::AuthUser,
-    id: &str,
-) -> Result<JobRecord, ApiError> {
+async fn biomech_job(state: &AppState, user: &AuthUser, id: &str) -> Result<JobRecord, ApiError> {
     let job = visible_job(state, user, id).await?;
     if job.pipeline == PIPELINE {
         Ok(job)
@@ -168,11 +163,7 @@ async fn biomech_job(
 }
 
 /// A job whose results are ready; 409 while it runs or when it did not succeed.
-async fn finished_job(
-    state: &AppState,
-    user: &crate::auth::AuthUser,
-    id: &str,
-) -> Result<JobRecord, ApiError> {
+async fn finished_job(state: &AppState, user: &AuthUser, id: &str) -> Result<JobRecord, ApiError> {
     let job = biomech_job(state, user, id).await?;
     if job.state != JobState::Succeeded {
         return Err(ApiError::new(

@@ -5,7 +5,7 @@
 //! original did, the owner is mailed a download link when a video is done,
 //! when the server has an SMTP server to send through.
 
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::Json;
@@ -17,10 +17,10 @@ use serde_json::json;
 use super::CompatError;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
+use crate::file_form::FileForm;
 use crate::notices::mail_owner;
 use crate::routes::artifacts::serve_artifact;
-use crate::routes::jobs::{small_text, visible_job};
-use crate::routes::uploads::store_upload;
+use crate::routes::jobs::visible_job;
 use crate::state::AppState;
 use crate::views::rfc3339;
 
@@ -47,22 +47,23 @@ pub async fn upload(
     user: AuthUser,
     request: Request,
 ) -> Result<(StatusCode, Json<VideoView>), CompatError> {
-    let mut multipart = Multipart::from_request(request, &()).await.map_err(|e| {
-        ApiError::bad_request(format!(
-            "send a multipart form with file (and interval): {}",
-            e.body_text()
-        ))
-    })?;
-    let (mut upload, mut interval) = (None, None);
-    while let Some(field) = multipart.next_field().await.map_err(ApiError::from)? {
-        match field.name() {
-            Some("file") => upload = Some(store_upload(&state, &user, field).await?),
-            Some("interval") => interval = Some(parse_interval(&small_text(field).await?)?),
-            _ => {}
-        }
-    }
-    let upload =
-        upload.ok_or_else(|| ApiError::unprocessable("the form has no field named file"))?;
+    let mut form = FileForm::from_request(&state, &user, request, &["interval"]).await?;
+    let started = start_video(&state, &user, &mut form).await;
+    form.keep_if(&state, started.is_ok()).await;
+    Ok((StatusCode::CREATED, Json(started?)))
+}
+
+/// Queues the `frames` job of an uploaded video.
+async fn start_video(
+    state: &AppState,
+    user: &AuthUser,
+    form: &mut FileForm,
+) -> Result<VideoView, ApiError> {
+    let interval = form
+        .take_text("interval")
+        .map(|text| parse_interval(&text))
+        .transpose()?;
+    let upload = form.required_upload()?;
     let (job, _) = state
         .engine
         .submit(Submission {
@@ -71,11 +72,10 @@ pub async fn upload(
             upload_id: Some(upload.id.clone()),
             params: json!({ "interval_s": interval.unwrap_or(DEFAULT_INTERVAL_S) }),
             idempotency_key: None,
-            notices: mail_owner(&state, &user),
+            notices: mail_owner(state, user),
         })
-        .await
-        .map_err(ApiError::from)?;
-    Ok((StatusCode::CREATED, Json(video_view(&job, upload.filename))))
+        .await?;
+    Ok(video_view(&job, upload.filename.clone()))
 }
 
 fn parse_interval(text: &str) -> Result<f64, ApiError> {
