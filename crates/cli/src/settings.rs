@@ -1,6 +1,7 @@
 //! Configuration in one place: defaults, then a TOML file, then `KINOFLOW_*`
 //! environment variables, then flags (clap reads the last two together).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -82,12 +83,26 @@ pub struct Settings {
     /// How long the download link in a mail works, in seconds [default: 86400]
     #[arg(long, env = "KINOFLOW_MAIL_LINK_TTL_S")]
     pub mail_link_ttl_s: Option<u64>,
+    /// A user's waiting jobs are not started while this many of theirs run [default: no cap]
+    #[arg(long, env = "KINOFLOW_MAX_RUNNING_PER_USER")]
+    pub max_running_per_user: Option<u32>,
+    /// Seconds a job may run before it is stopped and failed [default: 21600]
+    #[arg(long, env = "KINOFLOW_MAX_RUN_TIME_S")]
+    pub max_run_time_s: Option<u64>,
+    /// Limits of their own for some pipelines, in seconds, by pipeline name;
+    /// in the configuration file only (a table, so it comes last).
+    #[arg(skip)]
+    pub max_run_time_s_per_pipeline: Option<BTreeMap<String, u64>>,
 }
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
 /// The longest a link in a mail may work: a year.
 const MAX_LINK_TTL_S: u64 = 365 * 24 * 3600;
 const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+/// Six hours: far more than any analysis of a video within the upload limit needs.
+const DEFAULT_MAX_RUN_TIME_S: u64 = 6 * 3600;
+/// The longest run time limit: a year.
+const MAX_RUN_TIME_S: u64 = 365 * 24 * 3600;
 const MASK: &str = "********";
 
 impl Settings {
@@ -130,6 +145,11 @@ impl Settings {
             mail_from: self.mail_from.or(file.mail_from),
             smtp_ca_file: self.smtp_ca_file.or(file.smtp_ca_file),
             mail_link_ttl_s: self.mail_link_ttl_s.or(file.mail_link_ttl_s),
+            max_running_per_user: self.max_running_per_user.or(file.max_running_per_user),
+            max_run_time_s: self.max_run_time_s.or(file.max_run_time_s),
+            max_run_time_s_per_pipeline: self
+                .max_run_time_s_per_pipeline
+                .or(file.max_run_time_s_per_pipeline),
         }
     }
 
@@ -169,6 +189,9 @@ impl Settings {
                 mail_from: self.mail_from.filter(|from| !from.is_empty()),
                 smtp_ca_file: self.smtp_ca_file,
                 mail_link_ttl_s: Some(self.mail_link_ttl_s.unwrap_or(24 * 3600)),
+                max_running_per_user: self.max_running_per_user,
+                max_run_time_s: Some(self.max_run_time_s.unwrap_or(DEFAULT_MAX_RUN_TIME_S)),
+                max_run_time_s_per_pipeline: self.max_run_time_s_per_pipeline,
                 data_dir: Some(data_dir),
             };
         resolved.check()?;
@@ -200,6 +223,19 @@ impl Settings {
             .is_some_and(|s| !(1..=MAX_LINK_TTL_S).contains(&s))
         {
             bail!("mail_link_ttl_s must be between 1 second and {MAX_LINK_TTL_S} (a year)");
+        }
+        if self.max_running_per_user == Some(0) {
+            bail!("max_running_per_user must be at least 1 (leave it unset for no cap)");
+        }
+        let run_time_limits = self.max_run_time_s.iter().chain(
+            self.max_run_time_s_per_pipeline
+                .iter()
+                .flat_map(|limits| limits.values()),
+        );
+        for limit in run_time_limits {
+            if !(1..=MAX_RUN_TIME_S).contains(limit) {
+                bail!("run time limits must be between 1 second and {MAX_RUN_TIME_S} (a year)");
+            }
         }
         if self.smtp_url.is_some() && self.mail_from.is_none() {
             bail!("smtp_url needs mail_from (KINOFLOW_MAIL_FROM), the address mail is sent from");
@@ -307,6 +343,31 @@ mod tests {
             shown.contains("smtps://mailer:********@mail.example.com"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn run_time_limits_per_pipeline_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kinoflow.toml");
+        let limits = "max_run_time_s = 7200\n[max_run_time_s_per_pipeline]\nframes = 600\n";
+        std::fs::write(&file, limits).unwrap();
+        let settings = Settings::default()
+            .with_file(Some(&file))
+            .unwrap()
+            .resolved()
+            .unwrap();
+        assert_eq!(settings.max_run_time_s, Some(7200));
+        let shown = settings.to_masked_toml().unwrap();
+        assert!(
+            shown.contains("[max_run_time_s_per_pipeline]\nframes = 600"),
+            "{shown}"
+        );
+        std::fs::write(&file, "[max_run_time_s_per_pipeline]\nframes = 0\n").unwrap();
+        let zero = Settings::default()
+            .with_file(Some(&file))
+            .unwrap()
+            .resolved();
+        assert!(zero.is_err());
     }
 
     #[test]
