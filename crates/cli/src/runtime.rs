@@ -1,5 +1,6 @@
 //! Turns settings into the running parts: store, blobs, engine, server config.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,7 +39,12 @@ pub async fn open_engine(settings: &Settings) -> anyhow::Result<Engine> {
     config.max_attempts = settings.max_attempts.unwrap_or(config.max_attempts);
     config.retry_base_delay = Settings::seconds(settings.retry_base_s);
     config.shutdown_grace = Settings::seconds(settings.shutdown_grace_s);
+    config.max_running_per_user = settings.max_running_per_user;
+    if let Some(limit) = settings.max_run_time_s {
+        config.max_run_time = Duration::from_secs(limit);
+    }
     let pipelines = kinoflow_pipelines::all(settings.pipeline_options());
+    config.max_run_time_by_pipeline = run_time_limits_by_pipeline(settings, &pipelines.names())?;
     Ok(Engine::new(store, blobs, pipelines, config))
 }
 
@@ -57,6 +63,26 @@ fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The pipelines' own run time limits; a name no pipeline has is refused,
+/// lest a misspelt one leave its pipeline on the general limit unnoticed.
+fn run_time_limits_by_pipeline(
+    settings: &Settings,
+    known: &[String],
+) -> anyhow::Result<HashMap<String, Duration>> {
+    let limits = settings.max_run_time_s_per_pipeline.iter().flatten();
+    limits
+        .map(|(pipeline, &seconds)| {
+            if !known.contains(pipeline) {
+                bail!(
+                    "max_run_time_s_per_pipeline names the unknown pipeline {pipeline:?}; known pipelines: {}",
+                    known.join(", ")
+                );
+            }
+            Ok((pipeline.clone(), Duration::from_secs(seconds)))
+        })
+        .collect()
 }
 
 async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {

@@ -1,6 +1,7 @@
 //! Configuration in one place: defaults, then a TOML file, then `KINOFLOW_*`
 //! environment variables, then flags (clap reads the last two together).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -118,6 +119,16 @@ pub struct Settings {
     /// How long a presigned upload URL accepts the file, in seconds [default: 3600]
     #[arg(long, env = "KINOFLOW_PRESIGN_TTL_S")]
     pub presign_ttl_s: Option<u64>,
+    /// A user's waiting jobs are not started while this many of theirs run [default: no cap]
+    #[arg(long, env = "KINOFLOW_MAX_RUNNING_PER_USER")]
+    pub max_running_per_user: Option<u32>,
+    /// Seconds a job may run before it is stopped and failed [default: 21600]
+    #[arg(long, env = "KINOFLOW_MAX_RUN_TIME_S")]
+    pub max_run_time_s: Option<u64>,
+    /// Limits of their own for some pipelines, in seconds, by pipeline name;
+    /// in the configuration file only (a table, so it comes last).
+    #[arg(skip)]
+    pub max_run_time_s_per_pipeline: Option<BTreeMap<String, u64>>,
 }
 
 const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -128,6 +139,10 @@ const DEFAULT_MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 const MAX_RETENTION_DAYS: f64 = 36_500.0;
 /// S3 refuses presigned URLs that last longer than a week.
 const MAX_PRESIGN_TTL_S: u64 = 7 * 24 * 3600;
+/// Six hours: far more than any analysis of a video within the upload limit needs.
+const DEFAULT_MAX_RUN_TIME_S: u64 = 6 * 3600;
+/// The longest run time limit: a year.
+const MAX_RUN_TIME_S: u64 = 365 * 24 * 3600;
 const MASK: &str = "********";
 
 impl Settings {
@@ -186,6 +201,11 @@ impl Settings {
             retention_days: self.retention_days.or(file.retention_days),
             sweep_interval_s: self.sweep_interval_s.or(file.sweep_interval_s),
             presign_ttl_s: self.presign_ttl_s.or(file.presign_ttl_s),
+            max_running_per_user: self.max_running_per_user.or(file.max_running_per_user),
+            max_run_time_s: self.max_run_time_s.or(file.max_run_time_s),
+            max_run_time_s_per_pipeline: self
+                .max_run_time_s_per_pipeline
+                .or(file.max_run_time_s_per_pipeline),
         }
     }
 
@@ -257,6 +277,9 @@ impl Settings {
                 retention_days: self.retention_days,
                 sweep_interval_s: Some(self.sweep_interval_s.unwrap_or(3600.0)),
                 presign_ttl_s: Some(self.presign_ttl_s.unwrap_or(3600)),
+                max_running_per_user: self.max_running_per_user,
+                max_run_time_s: Some(self.max_run_time_s.unwrap_or(DEFAULT_MAX_RUN_TIME_S)),
+                max_run_time_s_per_pipeline: self.max_run_time_s_per_pipeline,
                 data_dir: Some(data_dir),
             };
         resolved.check()?;
@@ -319,6 +342,19 @@ impl Settings {
         ] {
             if seconds.is_some_and(|s| s < 0.1) {
                 bail!("{name} must be at least 0.1 seconds");
+            }
+        }
+        if self.max_running_per_user == Some(0) {
+            bail!("max_running_per_user must be at least 1 (leave it unset for no cap)");
+        }
+        let run_time_limits = self.max_run_time_s.iter().chain(
+            self.max_run_time_s_per_pipeline
+                .iter()
+                .flat_map(|limits| limits.values()),
+        );
+        for limit in run_time_limits {
+            if !(1..=MAX_RUN_TIME_S).contains(limit) {
+                bail!("run time limits must be between 1 second and {MAX_RUN_TIME_S} (a year)");
             }
         }
         if self.smtp_url.is_some() && self.mail_from.is_none() {
@@ -453,6 +489,31 @@ mod tests {
             shown.contains("smtps://mailer:********@mail.example.com"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn run_time_limits_per_pipeline_come_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kinoflow.toml");
+        let limits = "max_run_time_s = 7200\n[max_run_time_s_per_pipeline]\nframes = 600\n";
+        std::fs::write(&file, limits).unwrap();
+        let settings = Settings::default()
+            .with_file(Some(&file))
+            .unwrap()
+            .resolved()
+            .unwrap();
+        assert_eq!(settings.max_run_time_s, Some(7200));
+        let shown = settings.to_masked_toml().unwrap();
+        assert!(
+            shown.contains("[max_run_time_s_per_pipeline]\nframes = 600"),
+            "{shown}"
+        );
+        std::fs::write(&file, "[max_run_time_s_per_pipeline]\nframes = 0\n").unwrap();
+        let zero = Settings::default()
+            .with_file(Some(&file))
+            .unwrap()
+            .resolved();
+        assert!(zero.is_err());
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The engine's knobs, with the defaults the design names.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -22,6 +23,12 @@ pub struct EngineConfig {
     pub scratch_dir: PathBuf,
     /// On shutdown, how long running jobs may go on before they are given back.
     pub shutdown_grace: Duration,
+    /// A user's waiting jobs are not claimed while this many of theirs run.
+    pub max_running_per_user: Option<u32>,
+    /// A run that goes on longer than this is stopped and its job failed.
+    pub max_run_time: Duration,
+    /// Pipelines whose runs have a limit of their own instead of `max_run_time`.
+    pub max_run_time_by_pipeline: HashMap<String, Duration>,
 }
 
 impl EngineConfig {
@@ -35,6 +42,9 @@ impl EngineConfig {
             progress_interval: Duration::from_millis(500),
             scratch_dir,
             shutdown_grace: Duration::from_secs(30),
+            max_running_per_user: None,
+            max_run_time: Duration::from_secs(6 * 3600),
+            max_run_time_by_pipeline: HashMap::new(),
         }
     }
 
@@ -48,6 +58,14 @@ impl EngineConfig {
         let (job_id, attempt) = name.rsplit_once('-')?;
         uuid::Uuid::parse_str(job_id).ok()?;
         Some((job_id, attempt.parse().ok()?))
+    }
+
+    /// How long a run of `pipeline` may go on.
+    pub fn run_time_limit(&self, pipeline: &str) -> Duration {
+        self.max_run_time_by_pipeline
+            .get(pipeline)
+            .copied()
+            .unwrap_or(self.max_run_time)
     }
 
     /// A heartbeat every third of the lease keeps it alive through two missed beats.

@@ -13,6 +13,8 @@ pub enum StopReason {
     LeaseLost,
     /// This worker is shutting down: give the job back.
     Shutdown,
+    /// The run went past its pipeline's time limit: fail the job.
+    RunTimeLimit,
 }
 
 /// A running job's stop switch: a cancellation token plus the reason.

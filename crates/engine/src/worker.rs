@@ -88,11 +88,12 @@ impl Worker {
     async fn run(self) {
         let pipelines = self.engine.pipelines.names();
         let lease_ttl = self.engine.config.lease_ttl_ms();
+        let max_running_per_user = self.engine.config.max_running_per_user.map(i64::from);
         while !self.stop_claiming.is_cancelled() {
             match self
                 .engine
                 .store
-                .claim_job(&self.id, &pipelines, lease_ttl)
+                .claim_job(&self.id, &pipelines, lease_ttl, max_running_per_user)
                 .await
             {
                 Ok(Some(claimed)) => self.run_claimed(claimed).await,
@@ -157,7 +158,8 @@ impl Worker {
             .observe(elapsed);
     }
 
-    /// Prepares the job's context and runs its pipeline until it ends or is stopped.
+    /// Prepares the job's context and runs its pipeline until it ends, is
+    /// stopped, or runs out of time.
     async fn execute(
         &self,
         job: &JobRecord,
@@ -166,6 +168,7 @@ impl Worker {
         progress: ProgressReporter,
         stop: JobStop,
     ) -> Result<RunSummary, PipelineError> {
+        let out_of_time = tokio::time::sleep(self.engine.config.run_time_limit(&job.pipeline));
         let pipeline = self.engine.pipelines.get(&job.pipeline).ok_or_else(|| {
             PipelineError::Permanent(format!("pipeline {} is not available", job.pipeline))
         })?;
@@ -212,6 +215,12 @@ impl Worker {
                 run.abort();
                 Err(PipelineError::Cancelled)
             }
+            _ = out_of_time => {
+                tracing::warn!(job_id = %job.id, "the run went past its time limit: stopping it");
+                stop.stop(StopReason::RunTimeLimit);
+                run.abort();
+                Err(PipelineError::Cancelled)
+            }
         }
     }
 
@@ -254,6 +263,16 @@ impl Worker {
                 return "lease_lost";
             }
             (_, Some(StopReason::Shutdown)) => Outcome::Released,
+            (_, Some(StopReason::RunTimeLimit)) => Outcome::Failed {
+                error: format!(
+                    "ran longer than the {} s limit for {}",
+                    self.engine
+                        .config
+                        .run_time_limit(&job.pipeline)
+                        .as_secs_f64(),
+                    job.pipeline
+                ),
+            },
             (_, Some(StopReason::CancelRequested)) | (Err(PipelineError::Cancelled), None) => {
                 Outcome::Cancelled
             }
@@ -276,7 +295,10 @@ impl Worker {
                 error: format!("{error} (gave up after {} attempts)", job.attempts),
             },
         };
-        if matches!(outcome, Outcome::Cancelled | Outcome::Released) {
+        // What a stopped run wrote is not a result.
+        if matches!(outcome, Outcome::Cancelled | Outcome::Released)
+            || stop_reason == Some(StopReason::RunTimeLimit)
+        {
             if let Err(e) = self.engine.remove_artifacts(&job.id).await {
                 tracing::warn!(job_id = %job.id, error = %e, "could not remove partial artifacts");
             }

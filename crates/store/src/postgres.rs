@@ -27,9 +27,13 @@ const PIPELINE_IN_JSON_7: &str = "(SELECT json_array_elements_text($7::json))";
 const CLAIM_LOCK: &str = "FOR UPDATE SKIP LOCKED";
 /// PostgreSQL's planner finds the queue index by itself.
 const QUEUE_INDEX: &str = "";
+/// It finds each owner's waiting jobs by itself too.
+const WAITING_BY_OWNER_INDEX: &str = "";
 
 /// The channel on which a queued job is announced.
 const NEW_JOBS_CHANNEL: &str = "kinoflow_new_jobs";
+/// The name of the advisory lock that serialises claims under a cap.
+const CLAIMS_LOCK: &str = "kinoflow_claims";
 
 /// The PostgreSQL store.
 #[derive(Clone)]
@@ -54,6 +58,18 @@ impl PostgresStore {
 async fn announce_new_job(tx: &mut Transaction<'_, Postgres>) -> StoreResult<()> {
     sqlx::query("SELECT pg_notify($1, '')")
         .bind(NEW_JOBS_CHANNEL)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Makes the transaction's claim wait for claims in progress on every node
+/// (until their commit), so that it counts the jobs they started: without
+/// it, workers woken together would all see a user under the cap and all
+/// take one of their jobs.
+async fn serialize_claims(tx: &mut Transaction<'_, Postgres>) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(CLAIMS_LOCK)
         .execute(&mut **tx)
         .await?;
     Ok(())

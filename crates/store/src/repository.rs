@@ -99,12 +99,15 @@ pub trait Store: Send + Sync + 'static {
     async fn get_job(&self, id: &str) -> StoreResult<Option<JobRecord>>;
     /// Newest first.
     async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Vec<JobRecord>>;
-    /// Takes the oldest runnable job of one of `pipelines`, if any, under a new lease.
+    /// Takes a runnable job of one of `pipelines`, if any, under a new lease:
+    /// the oldest job of the owner with the fewest running jobs, passing over
+    /// owners who have `max_running_per_owner` running.
     async fn claim_job(
         &self,
         worker_id: &str,
         pipelines: &[String],
         lease_ttl_ms: i64,
+        max_running_per_owner: Option<i64>,
     ) -> StoreResult<Option<ClaimedJob>>;
     /// Renews the lease and, when given, records progress and stage.
     async fn heartbeat(

@@ -1,8 +1,8 @@
 //! The SQL both backends share, written once. Placeholders are `$N`, which
 //! SQLite accepts as well as PostgreSQL; the few dialect differences are
 //! constants each backend module defines (`PIPELINE_IN_JSON_7`, `CLAIM_LOCK`,
-//! `QUEUE_INDEX`)
-//! along with `announce_new_job`.
+//! `QUEUE_INDEX`, `WAITING_BY_OWNER_INDEX`) along with `announce_new_job`
+//! and `serialize_claims`.
 
 /// Implements [`crate::Store`] for a backend type whose `pool` field is a
 /// pool of database `$db`. Items in the braces are added to the impl.
@@ -479,18 +479,58 @@ macro_rules! shared_store {
                 worker_id: &str,
                 pipelines: &[String],
                 lease_ttl_ms: i64,
+                max_running_per_owner: Option<i64>,
             ) -> StoreResult<Option<ClaimedJob>> {
                 let now = now_ms();
                 let lease = LeaseToken(Uuid::new_v4().to_string());
                 let mut tx = self.pool.begin().await?;
+                if max_running_per_owner.is_some() {
+                    // Claims that count against a cap must see each other.
+                    serialize_claims(&mut tx).await?;
+                }
+                // Fair across owners: `waiting` lists the owners with jobs waiting
+                // (one index probe each), `eligible` those of them under the cap
+                // with a job this worker can run now, with their running count
+                // and that oldest job. The claim takes the oldest job of the
+                // owner with the fewest running (ties: whose oldest job is
+                // older). When other workers hold all that owner's jobs at this
+                // moment (PostgreSQL skips locked rows), it takes the oldest
+                // job of any eligible owner rather than none.
                 let row = sqlx::query(&format!(
-                    "UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = $1, \
+                    "WITH RECURSIVE waiting(owner_id) AS ( \
+                         SELECT MIN(owner_id) FROM jobs {WAITING_BY_OWNER_INDEX} \
+                         WHERE state IN ('queued', 'retrying') \
+                         UNION ALL \
+                         SELECT (SELECT MIN(n.owner_id) FROM jobs n {WAITING_BY_OWNER_INDEX} \
+                                 WHERE n.state IN ('queued', 'retrying') AND n.owner_id > w.owner_id) \
+                         FROM waiting w WHERE w.owner_id IS NOT NULL), \
+                     owners AS ( \
+                         SELECT w.owner_id, \
+                                (SELECT COUNT(*) FROM jobs r \
+                                 WHERE r.state = 'running' AND r.owner_id = w.owner_id) AS running, \
+                                (SELECT h.id FROM jobs h {WAITING_BY_OWNER_INDEX} \
+                                 WHERE h.owner_id = w.owner_id AND h.state IN ('queued', 'retrying') \
+                                   AND h.run_after <= $6 AND h.pipeline IN {PIPELINE_IN_JSON_7} \
+                                 ORDER BY h.run_after, h.id LIMIT 1) AS oldest_id \
+                         FROM waiting w WHERE w.owner_id IS NOT NULL), \
+                     eligible AS ( \
+                         SELECT o.owner_id, o.running, h.run_after, h.id \
+                         FROM owners o JOIN jobs h ON h.id = o.oldest_id WHERE o.running < $8) \
+                     UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_token = $1, \
                      lease_expires_at = $2, worker_id = $3, started_at = COALESCE(started_at, $4), \
                      updated_at = $5, progress = 0, stage = NULL \
-                     WHERE id = (SELECT id FROM jobs {QUEUE_INDEX} WHERE state IN ('queued', 'retrying') \
-                                 AND run_after <= $6 \
-                                 AND pipeline IN {PIPELINE_IN_JSON_7} \
-                                 ORDER BY run_after, id LIMIT 1 {CLAIM_LOCK}) \
+                     WHERE id = COALESCE( \
+                         (SELECT j.id FROM jobs j {WAITING_BY_OWNER_INDEX} \
+                          WHERE j.owner_id = (SELECT e.owner_id FROM eligible e \
+                                              ORDER BY e.running, e.run_after, e.id LIMIT 1) \
+                            AND j.state IN ('queued', 'retrying') AND j.run_after <= $6 \
+                            AND j.pipeline IN {PIPELINE_IN_JSON_7} \
+                          ORDER BY j.run_after, j.id LIMIT 1 {CLAIM_LOCK}), \
+                         (SELECT j.id FROM jobs j {QUEUE_INDEX} \
+                          WHERE j.owner_id IN (SELECT e.owner_id FROM eligible e) \
+                            AND j.state IN ('queued', 'retrying') AND j.run_after <= $6 \
+                            AND j.pipeline IN {PIPELINE_IN_JSON_7} \
+                          ORDER BY j.run_after, j.id LIMIT 1 {CLAIM_LOCK})) \
                        AND state IN ('queued', 'retrying') \
                      RETURNING {JOB_COLUMNS}"
                 ))
@@ -501,6 +541,7 @@ macro_rules! shared_store {
                 .bind(now)
                 .bind(now)
                 .bind(Value::from(pipelines.to_vec()).to_string())
+                .bind(max_running_per_owner.unwrap_or(i64::MAX))
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(row) = row else {

@@ -89,10 +89,19 @@ const CLAIM_LOCK: &str = "";
 /// Without statistics SQLite's planner picks a state index and sorts every
 /// waiting job; the queue index gives them in claim order.
 const QUEUE_INDEX: &str = "INDEXED BY jobs_queue";
+/// Likewise each owner's waiting jobs: without the hint the planner reads
+/// every waiting job to find the owners that have some.
+const WAITING_BY_OWNER_INDEX: &str = "INDEXED BY jobs_waiting_by_owner";
 
 /// Workers in this process are woken by the engine itself; other processes
 /// on the same file find new jobs by polling.
 async fn announce_new_job(_tx: &mut sqlx::Transaction<'_, Sqlite>) -> StoreResult<()> {
+    Ok(())
+}
+
+/// A claim writes first, and SQLite runs one writing transaction at a time:
+/// claims are serial already.
+async fn serialize_claims(_tx: &mut sqlx::Transaction<'_, Sqlite>) -> StoreResult<()> {
     Ok(())
 }
 

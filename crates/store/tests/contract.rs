@@ -65,19 +65,19 @@ async fn a_job_runs_with_events_and_progress(store: &dyn Store) {
     assert!(created);
     assert_eq!(job.state, JobState::Queued);
     assert!(store
-        .claim_job("w", &["probe".to_owned()], 30_000)
+        .claim_job("w", &["probe".to_owned()], 30_000, None)
         .await
         .unwrap()
         .is_none());
     let claimed = store
-        .claim_job("w", &pipelines(), 30_000)
+        .claim_job("w", &pipelines(), 30_000, None)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(claimed.job.id, job.id);
     assert_eq!(claimed.job.attempts, 1);
     assert!(store
-        .claim_job("w2", &pipelines(), 30_000)
+        .claim_job("w2", &pipelines(), 30_000, None)
         .await
         .unwrap()
         .is_none());
@@ -134,7 +134,7 @@ async fn a_lost_lease_fences_the_old_worker(store: &dyn Store) {
     let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
     // A lease that is already over, as if the worker had stopped heartbeating.
     let stale = store
-        .claim_job("old", &pipelines(), -1)
+        .claim_job("old", &pipelines(), -1, None)
         .await
         .unwrap()
         .unwrap();
@@ -145,7 +145,7 @@ async fn a_lost_lease_fences_the_old_worker(store: &dyn Store) {
     let retrying = store.get_job(&job.id).await.unwrap().unwrap();
     assert_eq!(retrying.state, JobState::Retrying);
     let fresh = store
-        .claim_job("new", &pipelines(), 30_000)
+        .claim_job("new", &pipelines(), 30_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -180,7 +180,7 @@ async fn reaping_the_last_attempt_fails_the_job(store: &dyn Store) {
     let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
     for _ in 0..2 {
         store
-            .claim_job("w", &pipelines(), -1)
+            .claim_job("w", &pipelines(), -1, None)
             .await
             .unwrap()
             .unwrap();
@@ -200,7 +200,7 @@ async fn cancel_and_release(store: &dyn Store) {
 
     let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
     let claimed = store
-        .claim_job("w", &pipelines(), 30_000)
+        .claim_job("w", &pipelines(), 30_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -219,7 +219,7 @@ async fn cancel_and_release(store: &dyn Store) {
 
     let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
     let claimed = store
-        .claim_job("w", &pipelines(), 30_000)
+        .claim_job("w", &pipelines(), 30_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -345,7 +345,7 @@ async fn uploads_go_unless_a_live_job_uses_them(store: &dyn Store) {
     let (ended, _) = store.create_job(on(&ended_with)).await.unwrap();
     store.request_cancel(&ended.id).await.unwrap();
     let claimed = store
-        .claim_job("w", &["uploads".to_owned()], 30_000)
+        .claim_job("w", &["uploads".to_owned()], 30_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -552,14 +552,130 @@ async fn jobs_submitted_together_queue_whole_and_in_order(store: &dyn Store) {
     );
     let batch = vec!["batch".to_owned()];
     for expected in &jobs {
-        let claimed = store.claim_job("w", &batch, 60_000).await.unwrap().unwrap();
+        let claimed = store
+            .claim_job("w", &batch, 60_000, None)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(claimed.job.id, expected.id, "claims follow the queue order");
     }
     assert!(store
-        .claim_job("w", &batch, 60_000)
+        .claim_job("w", &batch, 60_000, None)
         .await
         .unwrap()
         .is_none());
+}
+
+/// Queues `count` jobs of `pipeline` for `owner_id`, one after the other.
+async fn queue_jobs(
+    store: &dyn Store,
+    owner_id: &str,
+    pipeline: &str,
+    count: usize,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..count {
+        let job = NewJob {
+            pipeline: pipeline.to_owned(),
+            ..new_job(owner_id, None)
+        };
+        ids.push(store.create_job(job).await.unwrap().0.id);
+    }
+    ids
+}
+
+/// Claims a job of `pipeline` under `cap`; its id, or `None` when none is claimable.
+async fn claim_id(store: &dyn Store, pipeline: &str, cap: Option<i64>) -> Option<String> {
+    let pipelines = [pipeline.to_owned()];
+    let claimed = store.claim_job("w", &pipelines, 60_000, cap).await.unwrap();
+    claimed.map(|claimed| claimed.job.id)
+}
+
+async fn claims_are_fair_across_owners(store: &dyn Store) {
+    let hog = owner(store, "hog@example.com").await;
+    let late = owner(store, "late@example.com").await;
+    let hogs = queue_jobs(store, &hog, "fair", 4).await;
+    let lates = queue_jobs(store, &late, "fair", 1).await;
+    let claim = || claim_id(store, "fair", None);
+    // Nobody runs anything yet: the oldest job goes first.
+    assert_eq!(claim().await, Some(hogs[0].clone()));
+    // The user with nothing running goes before the older jobs of one with a job running.
+    assert_eq!(claim().await, Some(lates[0].clone()));
+    // A user alone with work waiting gets every claim, oldest first.
+    for expected in &hogs[1..] {
+        assert_eq!(claim().await.as_ref(), Some(expected));
+    }
+    assert_eq!(claim().await, None);
+}
+
+async fn a_cap_holds_back_only_the_capped_owner(store: &dyn Store) {
+    let capped = owner(store, "capped@example.com").await;
+    let other = owner(store, "uncapped@example.com").await;
+    let waiting = queue_jobs(store, &capped, "capped", 3).await;
+    let cap = Some(2);
+    assert_eq!(
+        claim_id(store, "capped", cap).await,
+        Some(waiting[0].clone())
+    );
+    assert_eq!(
+        claim_id(store, "capped", cap).await,
+        Some(waiting[1].clone())
+    );
+    // Two running: the third waits, though a worker is free.
+    assert_eq!(claim_id(store, "capped", cap).await, None);
+    // Another user's job is claimed meanwhile.
+    let others = queue_jobs(store, &other, "capped", 1).await;
+    assert_eq!(
+        claim_id(store, "capped", cap).await,
+        Some(others[0].clone())
+    );
+    assert_eq!(claim_id(store, "capped", cap).await, None);
+    // Without the cap the third would have gone too.
+    assert_eq!(
+        claim_id(store, "capped", None).await,
+        Some(waiting[2].clone())
+    );
+}
+
+/// Workers claiming at the same moment (on PostgreSQL, on connections of
+/// their own) take each job once and, together, keep to the cap.
+async fn simultaneous_claims_take_each_job_once_within_the_cap(store: &dyn Store) {
+    let first = owner(store, "rush1@example.com").await;
+    let second = owner(store, "rush2@example.com").await;
+    let mut queued = queue_jobs(store, &first, "rush", 6).await;
+    queued.extend(queue_jobs(store, &second, "rush", 6).await);
+    let pipelines = ["rush".to_owned()];
+    let claim_together = |workers: usize, cap: Option<i64>| {
+        let pipelines = &pipelines;
+        futures::future::join_all((0..workers).map(move |n| async move {
+            store
+                .claim_job(&format!("w{n}"), pipelines, 60_000, cap)
+                .await
+                .unwrap()
+        }))
+    };
+    let capped: Vec<_> = claim_together(8, Some(3))
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    for user in [&first, &second] {
+        let theirs = capped.iter().filter(|c| &c.job.owner_id == user).count();
+        assert_eq!(theirs, 3, "claims per user under a cap of 3");
+    }
+    let rest: Vec<_> = claim_together(12, None)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    let mut claimed: Vec<_> = capped
+        .iter()
+        .chain(&rest)
+        .map(|c| c.job.id.clone())
+        .collect();
+    claimed.sort();
+    queued.sort();
+    assert_eq!(claimed, queued, "every job claimed, none twice");
 }
 
 fn endpoint(owner_id: &str, events: &[&str]) -> WebhookEndpoint {
@@ -610,7 +726,7 @@ async fn the_outbox_announces_what_happened(store: &dyn Store) {
     assert_eq!(job.notices, notices);
     assert!(store.list_deliveries(&job.id).await.unwrap().is_empty());
     let claimed = store
-        .claim_job("w", &[pipeline], 30_000)
+        .claim_job("w", &[pipeline], 30_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -752,7 +868,7 @@ async fn a_taker_without_mail_leaves_the_mail(store: &dyn Store) {
         .await
         .unwrap();
     let claimed = store
-        .claim_job("w", &[pipeline], 30_000)
+        .claim_job("w", &[pipeline], 30_000, None)
         .await
         .unwrap()
         .unwrap();
@@ -857,6 +973,9 @@ async fn contract(store: &dyn Store) {
     users_and_api_keys(store).await;
     workers_and_queue_stats(store).await;
     jobs_submitted_together_queue_whole_and_in_order(store).await;
+    claims_are_fair_across_owners(store).await;
+    a_cap_holds_back_only_the_capped_owner(store).await;
+    simultaneous_claims_take_each_job_once_within_the_cap(store).await;
     the_outbox_announces_what_happened(store).await;
     a_taker_without_mail_leaves_the_mail(store).await;
     webhook_endpoints_secrets_and_mail_setting(store).await;

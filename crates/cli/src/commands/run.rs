@@ -66,7 +66,9 @@ pub async fn run(
 async fn local_engine(dir: &Path, options: PipelineOptions) -> anyhow::Result<Engine> {
     let store = SqliteStore::open(&dir.join("kinoflow.db")).await?;
     let blobs = LocalBlobs::open(dir.join("blobs")).await?;
-    let config = EngineConfig::new(dir.join("scratch"));
+    let mut config = EngineConfig::new(dir.join("scratch"));
+    // The user waits for this one run at the terminal and can stop it.
+    config.max_run_time = Duration::MAX;
     Ok(Engine::new(
         Arc::new(store),
         Arc::new(blobs),

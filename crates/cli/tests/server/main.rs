@@ -9,6 +9,7 @@ mod cancel;
 mod cli;
 mod cluster;
 mod end_to_end;
+mod fairness;
 mod frames;
 mod frames_api;
 mod harness;
