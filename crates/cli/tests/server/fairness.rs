@@ -39,8 +39,10 @@ async fn a_user_with_nothing_running_goes_before_another_users_queue() {
     let hog = server.user("hog@example.com").await;
     let late = server.user("late@example.com").await;
     let mut hogs = Vec::new();
-    for _ in 0..4 {
-        hogs.push(submit_sleep(&hog, 8.0).await);
+    // The two that run first end apart: when both workers free at once, the
+    // first user has nothing running either, and their older job rightly wins.
+    for seconds in [20.0, 40.0, 20.0, 20.0] {
+        hogs.push(submit_sleep(&hog, seconds).await);
     }
     // Alone, the first user has both workers.
     for id in &hogs[..2] {
@@ -53,7 +55,7 @@ async fn a_user_with_nothing_running_goes_before_another_users_queue() {
     let started = millis(&late_job, "started_at").unwrap();
     for id in &hogs[2..] {
         let hog_job = hog.job(id).await;
-        // Still waiting when the other user's job came (as the 8 s runs
+        // Still waiting when the other user's job came (as the runs
         // ahead of it make sure), and started no earlier than that job.
         let hog_started = millis(&hog_job, "started_at");
         assert!(hog_started.is_none_or(|at| at > submitted), "{hog_job:#}");
