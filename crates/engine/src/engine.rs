@@ -60,11 +60,15 @@ struct Checked {
     pipeline: Arc<dyn Pipeline>,
     /// The parameters, `{}` when none were given.
     params: Value,
-    /// The upload the pipeline reads, when it takes one.
-    input: Option<String>,
 }
 
 impl Checked {
+    /// The upload the pipeline reads, when it takes one.
+    fn input(&self) -> Option<&str> {
+        let takes_input = self.pipeline.input() != InputKind::None;
+        self.submission.upload_id.as_deref().filter(|_| takes_input)
+    }
+
     fn into_new_job(self, config: &EngineConfig) -> NewJob {
         NewJob {
             owner_id: self.submission.owner_id,
@@ -183,12 +187,10 @@ impl Engine {
         if !field_errors.is_empty() {
             return Err(SubmitError::InvalidParams(field_errors));
         }
-        let takes_input = pipeline.input() != InputKind::None;
-        if takes_input && submission.upload_id.is_none() {
+        if pipeline.input() != InputKind::None && submission.upload_id.is_none() {
             return Err(SubmitError::InputRequired(pipeline.name().to_owned()));
         }
         Ok(Checked {
-            input: takes_input.then(|| submission.upload_id.clone()).flatten(),
             pipeline,
             params,
             submission,
@@ -201,7 +203,7 @@ impl Engine {
     async fn check_inputs(&self, jobs: &[Checked]) -> Result<(), (usize, SubmitError)> {
         let mut by_upload: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
         for (index, job) in jobs.iter().enumerate() {
-            if let Some(upload_id) = job.input.as_deref() {
+            if let Some(upload_id) = job.input() {
                 by_upload.entry(upload_id).or_default().push(index);
             }
         }

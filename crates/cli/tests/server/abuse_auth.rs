@@ -16,20 +16,6 @@ use crate::harness::{expect, Client, Server};
 const MIB: u64 = 1024 * 1024;
 const PASSWORD: &str = "correct horse battery";
 
-/// The server's resident memory now and at its highest so far, in bytes.
-fn memory(server: &Server) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
-    let bytes = |field: &str| {
-        let kib: u64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix(field))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {field} in {status}"));
-        kib * 1024
-    };
-    (bytes("VmRSS:"), bytes("VmHWM:"))
-}
-
 /// A server without workers that allows `registrations` and `logins` a
 /// minute from one client address.
 fn server_with_address_limits(dir: &Path, registrations: u32, logins: u32) -> Server {
@@ -98,7 +84,7 @@ async fn over_long_credentials_are_refused_before_anything_is_kept() {
         assert_eq!(body["error"]["fields"][0]["field"], "password", "{route}");
     }
 
-    let (before, _) = memory(&server);
+    let (before, _) = server.memory();
     // Each address is new: a limiter that kept what it was sent would hold
     // 900 KB for each.
     stream::iter(0..200)
@@ -109,7 +95,7 @@ async fn over_long_credentials_are_refused_before_anything_is_kept() {
             }
         })
         .await;
-    let (after, _) = memory(&server);
+    let (after, _) = server.memory();
     assert_grew_less(before, after, 30 * MIB, "200 over-long attempts");
 }
 
@@ -119,7 +105,7 @@ async fn sixty_registrations_at_once_hash_a_few_at_a_time() {
     let server = server_with_address_limits(dir.path(), 1000, 60);
     let client = server.client();
     client.register("first@example.com", PASSWORD).await;
-    let (before, _) = memory(&server);
+    let (before, _) = server.memory();
 
     let statuses = futures::future::join_all((0..60).map(|i| {
         let client = &client;
@@ -141,7 +127,7 @@ async fn sixty_registrations_at_once_hash_a_few_at_a_time() {
 
     // Each Argon2 hash takes 19 MiB while it runs; one per core may run.
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as u64;
-    let (_, peak) = memory(&server);
+    let (_, peak) = server.memory();
     assert_grew_less(
         before,
         peak,

@@ -179,15 +179,24 @@ impl Server {
         self.child.as_ref().map_or(0, |child| child.id())
     }
 
-    /// The process's resident memory in MiB, from `/proc`.
-    pub fn rss_mib(&self) -> f64 {
+    /// The process's resident memory now and at its highest so far, in
+    /// bytes, from `/proc`.
+    pub fn memory(&self) -> (u64, u64) {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
-        let kib: f64 = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-            .expect("VmRSS in /proc/<pid>/status");
-        kib / 1024.0
+        let bytes = |field: &str| {
+            let kib: u64 = status
+                .lines()
+                .find_map(|line| line.strip_prefix(field))
+                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or_else(|| panic!("no {field} in {status}"));
+            kib * 1024
+        };
+        (bytes("VmRSS:"), bytes("VmHWM:"))
+    }
+
+    /// The process's resident memory now, in MiB.
+    pub fn rss_mib(&self) -> f64 {
+        self.memory().0 as f64 / (1024.0 * 1024.0)
     }
 
     /// Whether the process is still running.
