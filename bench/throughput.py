@@ -58,7 +58,8 @@ def start_kinoflow(kinoflow, work, database_url=None):
     if database_url:
         command += ["--database-url", database_url]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log,
-                               env={**os.environ, "RUST_LOG": "warn,kinoflow_server=info"})
+                               env={**os.environ, "RUST_LOG": "warn,kinoflow_server=info",
+                                    "KINOFLOW_TEST_PIPELINES": "true"})
     deadline = time.time() + 30
     while time.time() < deadline:
         text = open(log.name).read()

@@ -4,8 +4,6 @@ mod commands;
 mod logging;
 mod params;
 mod progress_bar;
-mod runtime;
-mod settings;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -13,8 +11,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::jobs::{print_job, Client};
+use kinoflow::config::{self, Config, RawSettings};
 use logging::LogFormat;
-use settings::Settings;
 
 #[derive(Parser)]
 #[command(
@@ -35,10 +33,7 @@ enum Command {
     /// Serve the API and run workers.
     Serve {
         #[command(flatten)]
-        settings: Settings,
-        /// A TOML configuration file [default: ./kinoflow.toml when it exists]
-        #[arg(long, env = "KINOFLOW_CONFIG")]
-        config: Option<PathBuf>,
+        settings: RawSettings,
         /// Print the effective configuration (secrets masked) and exit.
         #[arg(long)]
         print_config: bool,
@@ -46,10 +41,7 @@ enum Command {
     /// Run workers only, without the HTTP API (a worker node).
     Worker {
         #[command(flatten)]
-        settings: Settings,
-        /// A TOML configuration file [default: ./kinoflow.toml when it exists]
-        #[arg(long, env = "KINOFLOW_CONFIG")]
-        config: Option<PathBuf>,
+        settings: RawSettings,
     },
     /// Manage accounts.
     User {
@@ -74,6 +66,9 @@ enum Command {
         /// Folder with the ONNX models [default: the models/ folder of the source kinoflow was built from]
         #[arg(long, env = "KINOFLOW_MODELS_DIR")]
         models_dir: Option<PathBuf>,
+        /// Offer the `sleep` pipeline, which only waits: for tests and benchmarks [default: false]
+        #[arg(long, env = "KINOFLOW_TEST_PIPELINES")]
+        test_pipelines: Option<bool>,
     },
     /// Work with jobs on a server.
     Jobs {
@@ -95,15 +90,13 @@ enum UserCommand {
         #[arg(long)]
         email: String,
         /// Read the password from standard input (the only way: never on the command line).
-        #[arg(long, required = true)]
+        #[arg(long)]
         password_stdin: bool,
         /// Give the user the admin role.
         #[arg(long)]
         admin: bool,
         #[command(flatten)]
-        settings: Settings,
-        #[arg(long, env = "KINOFLOW_CONFIG")]
-        config: Option<PathBuf>,
+        settings: RawSettings,
     },
 }
 
@@ -156,33 +149,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// The settings from flags and environment, then the file, then defaults.
-fn effective(settings: Settings, config: Option<PathBuf>) -> anyhow::Result<Settings> {
-    let default_file = PathBuf::from("kinoflow.toml");
-    let file = config.or_else(|| default_file.exists().then_some(default_file));
-    settings.with_file(file.as_deref())?.resolved()
-}
-
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Serve {
             settings,
-            config,
             print_config,
-        } => commands::serve::serve(effective(settings, config)?, print_config).await,
-        Command::Worker { settings, config } => {
-            commands::worker::work(effective(settings, config)?).await
-        }
+        } => commands::serve::serve(Config::load(settings)?, print_config).await,
+        Command::Worker { settings } => commands::worker::work(Config::load(settings)?).await,
         Command::User {
             command:
                 UserCommand::Create {
                     email,
-                    password_stdin: _,
+                    password_stdin,
                     admin,
                     settings,
-                    config,
                 },
-        } => commands::user::create(effective(settings, config)?, &email, admin).await,
+        } => {
+            let config = Config::load(settings)?;
+            commands::user::create(config, &email, admin, password_stdin).await
+        }
         Command::Run {
             pipeline,
             file,
@@ -190,11 +175,16 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             out,
             hwaccel,
             models_dir,
+            test_pipelines,
         } => {
             let options = kinoflow_pipelines::PipelineOptions {
                 hwaccel,
-                models_dir: models_dir.unwrap_or_else(kinoflow_pipelines::bundled_models_dir),
-                limits: kinoflow_pipelines::VideoLimits::default(),
+                models_dir: models_dir.unwrap_or_else(config::defaults::models_dir),
+                limits: kinoflow_pipelines::VideoLimits {
+                    max_pixels: config::defaults::MAX_VIDEO_PIXELS,
+                    max_frames: config::defaults::MAX_FRAMES_PER_JOB,
+                },
+                test_pipelines: test_pipelines.unwrap_or(config::defaults::TEST_PIPELINES),
             };
             commands::run::run(&pipeline, file.as_deref(), &params, &out, options).await
         }

@@ -51,7 +51,7 @@ impl ArtifactSink {
     pub async fn put_file(&self, name: &str, path: &Path) -> Result<(), PipelineError> {
         let key = self.blob_key(name)?;
         let meta = self.blobs.put_file(&key, path).await.map_err(|e| {
-            PipelineError::Transient(format!("could not store artifact {name}: {e}"))
+            PipelineError::transient(format!("could not store artifact {name}: {e}"))
         })?;
         self.record(name, key, meta).await
     }
@@ -64,7 +64,7 @@ impl ArtifactSink {
             .put(&key, &mut &bytes[..], None)
             .await
             .map_err(|e| {
-                PipelineError::Transient(format!("could not store artifact {name}: {e}"))
+                PipelineError::transient(format!("could not store artifact {name}: {e}"))
             })?;
         self.record(name, key, meta).await
     }
@@ -78,7 +78,7 @@ impl ArtifactSink {
     /// replace the current attempt's.
     fn blob_key(&self, name: &str) -> Result<String, PipelineError> {
         if !validate_artifact_name(name) {
-            return Err(PipelineError::Permanent(format!(
+            return Err(PipelineError::permanent(format!(
                 "invalid artifact name {name:?}"
             )));
         }
@@ -110,7 +110,7 @@ impl ArtifactSink {
             .put_artifact(&record, &self.lease)
             .await
             .map_err(|e| {
-                PipelineError::Transient(format!("could not record artifact {name}: {e}"))
+                PipelineError::transient(format!("could not record artifact {name}: {e}"))
             })?;
         if accepted {
             return Ok(());

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::artifacts::ArtifactSink;
 use crate::config::EngineConfig;
+use crate::input_file::InputFile;
 use crate::metrics::EngineMetrics;
 use crate::params::FieldError;
 use crate::pipeline::{InputKind, Pipeline};
@@ -240,7 +241,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Fetches one upload into `scratch` and checks it for the jobs at `indices`.
+    /// Fetches one upload into `scratch` and checks it for the jobs at
+    /// `indices`; the checks share what they learn about the file.
     async fn check_upload(
         &self,
         blob_key: &str,
@@ -248,17 +250,18 @@ impl Engine {
         jobs: &[Checked],
         indices: &[usize],
     ) -> Result<(), (usize, SubmitError)> {
-        let path = self
-            .blobs
-            .local_path(blob_key, scratch)
-            .await
-            .map_err(|e| (indices[0], e.into()))?;
+        let input = InputFile::new(
+            self.blobs
+                .local_path(blob_key, scratch)
+                .await
+                .map_err(|e| (indices[0], e.into()))?,
+        );
         let mut seen = HashSet::new();
         for &index in indices {
             let job = &jobs[index];
             if seen.insert((job.pipeline.name(), job.params.to_string())) {
                 job.pipeline
-                    .check_input(&path, &job.params)
+                    .check_input(&input, &job.params)
                     .await
                     .map_err(|e| (index, SubmitError::InputRejected(e)))?;
             }

@@ -7,6 +7,7 @@ mod artifacts;
 mod backoff;
 mod config;
 mod engine;
+mod input_file;
 mod metrics;
 mod params;
 mod pipeline;
@@ -18,9 +19,9 @@ mod uploads;
 mod worker;
 
 pub use artifacts::{validate_artifact_name, ArtifactSink};
-pub use backoff::doubling_delay;
 pub use config::EngineConfig;
 pub use engine::{Engine, Submission, SubmitError};
+pub use input_file::InputFile;
 pub use metrics::EngineMetrics;
 pub use params::FieldError;
 pub use pipeline::{InputKind, JobContext, Pipeline, PipelineError, RunSummary};

@@ -4,11 +4,13 @@
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
+use kinoflow_media::MediaError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::artifacts::ArtifactSink;
+use crate::input_file::InputFile;
 use crate::progress::ProgressReporter;
 
 /// What a pipeline takes as input.
@@ -32,18 +34,65 @@ impl InputKind {
     }
 }
 
+/// The error beneath a pipeline's failure, kept for the log and for callers
+/// that look at what caused it.
+pub type Cause = Box<dyn std::error::Error + Send + Sync>;
+
 /// Why a run ended without success.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    /// Worth trying again later (a resource was busy, a peer timed out).
-    #[error("{0}")]
-    Transient(String),
+    /// Worth trying again later (a resource was busy, a peer timed out, a
+    /// child process was killed).
+    #[error("{message}")]
+    Transient {
+        message: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// Trying again will not help; the message tells the user what to change.
-    #[error("{0}")]
-    Permanent(String),
+    #[error("{message}")]
+    Permanent {
+        message: String,
+        #[source]
+        cause: Option<Cause>,
+    },
     /// The run stopped because it was asked to.
     #[error("cancelled")]
     Cancelled,
+}
+
+impl PipelineError {
+    /// A failure worth retrying, said in `message`.
+    pub fn transient(message: impl Into<String>) -> Self {
+        Self::Transient {
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// A failure retrying cannot mend, said in `message` for the user.
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Self::Permanent {
+            message: message.into(),
+            cause: None,
+        }
+    }
+}
+
+/// Whether a media error is worth a retry is the media layer's to say
+/// ([`MediaError::is_transient`]): a killed or stalled ffmpeg, a broken pipe
+/// are; a file ffmpeg cannot read is not.
+impl From<MediaError> for PipelineError {
+    fn from(error: MediaError) -> Self {
+        let message = error.to_string();
+        let transient = error.is_transient();
+        let cause = Some(Box::new(error) as Cause);
+        if transient {
+            Self::Transient { message, cause }
+        } else {
+            Self::Permanent { message, cause }
+        }
+    }
 }
 
 /// What a successful run has to say beyond its artifacts.
@@ -74,14 +123,14 @@ impl JobContext {
     /// the schema at submission, so a failure here is the pipeline's bug.
     pub fn params<T: DeserializeOwned>(&self) -> Result<T, PipelineError> {
         serde_json::from_value(self.params.clone())
-            .map_err(|e| PipelineError::Permanent(format!("invalid parameters: {e}")))
+            .map_err(|e| PipelineError::permanent(format!("invalid parameters: {e}")))
     }
 
     /// The input file, for pipelines that declared one.
     pub fn input(&self) -> Result<&Path, PipelineError> {
         self.input
             .as_deref()
-            .ok_or_else(|| PipelineError::Permanent("this job has no input file".to_owned()))
+            .ok_or_else(|| PipelineError::permanent("this job has no input file".to_owned()))
     }
 }
 
@@ -103,8 +152,10 @@ pub trait Pipeline: Send + Sync + 'static {
     }
     /// Checks the input file at submission, with the parameters that passed
     /// their checks (what the job would make of this file: how many frames,
-    /// say); `Err` is a message for the user.
-    async fn check_input(&self, _input: &Path, _params: &Value) -> Result<(), String> {
+    /// say); `Err` is a message for the user. What a check learns about the
+    /// file goes through [`InputFile::fact`], so that other checks on the
+    /// same upload reuse it.
+    async fn check_input(&self, _input: &InputFile, _params: &Value) -> Result<(), String> {
         Ok(())
     }
     /// Does the work. Must stop promptly when `ctx.cancel` fires.

@@ -170,17 +170,17 @@ impl Worker {
     ) -> Result<RunSummary, PipelineError> {
         let out_of_time = tokio::time::sleep(self.engine.config.run_time_limit(&job.pipeline));
         let pipeline = self.engine.pipelines.get(&job.pipeline).ok_or_else(|| {
-            PipelineError::Permanent(format!("pipeline {} is not available", job.pipeline))
+            PipelineError::permanent(format!("pipeline {} is not available", job.pipeline))
         })?;
         if job.attempts > 1 {
             self.engine
                 .remove_artifacts(&job.id)
                 .await
-                .map_err(|e| PipelineError::Transient(e.to_string()))?;
+                .map_err(|e| PipelineError::transient(e.to_string()))?;
         }
         tokio::fs::create_dir_all(scratch)
             .await
-            .map_err(|e| PipelineError::Transient(format!("could not make scratch dir: {e}")))?;
+            .map_err(|e| PipelineError::transient(format!("could not make scratch dir: {e}")))?;
         let input = self.input_path(job, scratch).await?;
         let ctx = JobContext {
             job_id: job.id.clone(),
@@ -204,7 +204,7 @@ impl Worker {
         tokio::select! {
             joined = &mut run => joined.unwrap_or_else(|e| {
                 tracing::error!(job_id = %job.id, error = %e, "pipeline task crashed");
-                Err(PipelineError::Permanent("internal error: the pipeline crashed".to_owned()))
+                Err(PipelineError::permanent("internal error: the pipeline crashed".to_owned()))
             }),
             _ = stop.token().cancelled() => {
                 run.abort();
@@ -237,16 +237,16 @@ impl Worker {
             .store
             .get_upload(upload_id)
             .await
-            .map_err(|e| PipelineError::Transient(e.to_string()))?
+            .map_err(|e| PipelineError::transient(e.to_string()))?
             .ok_or_else(|| {
-                PipelineError::Permanent(format!("the input upload {upload_id} is gone"))
+                PipelineError::permanent(format!("the input upload {upload_id} is gone"))
             })?;
         let path = self
             .engine
             .blobs
             .local_path(&upload.blob_key, scratch)
             .await
-            .map_err(|e| PipelineError::Transient(format!("could not read the input: {e}")))?;
+            .map_err(|e| PipelineError::transient(format!("could not read the input: {e}")))?;
         Ok(Some(path))
     }
 
@@ -279,21 +279,30 @@ impl Worker {
             (Ok(summary), None) => Outcome::Succeeded {
                 warnings: summary.warnings,
             },
-            (Err(PipelineError::Permanent(error)), None) => Outcome::Failed { error },
-            (Err(PipelineError::Transient(error)), None) if job.attempts < job.max_attempts => {
+            (Err(PipelineError::Permanent { message, cause }), None) => {
+                log_cause(&job.id, cause.as_deref());
+                Outcome::Failed { error: message }
+            }
+            (Err(PipelineError::Transient { message, cause }), None)
+                if job.attempts < job.max_attempts =>
+            {
+                log_cause(&job.id, cause.as_deref());
                 let delay = retry_delay(
                     job.attempts,
                     self.engine.config.retry_base_delay,
                     self.engine.config.retry_max_delay,
                 );
                 Outcome::Retry {
-                    error,
+                    error: message,
                     run_after: now_ms() + delay.as_millis() as i64,
                 }
             }
-            (Err(PipelineError::Transient(error)), None) => Outcome::Failed {
-                error: format!("{error} (gave up after {} attempts)", job.attempts),
-            },
+            (Err(PipelineError::Transient { message, cause }), None) => {
+                log_cause(&job.id, cause.as_deref());
+                Outcome::Failed {
+                    error: format!("{message} (gave up after {} attempts)", job.attempts),
+                }
+            }
         };
         // What a stopped run wrote is not a result.
         if matches!(outcome, Outcome::Cancelled | Outcome::Released)
@@ -467,5 +476,13 @@ async fn reap_expired_leases(engine: Engine, stop: CancellationToken) {
             _ = tokio::time::sleep(every) => {}
             _ = stop.cancelled() => return,
         }
+    }
+}
+
+/// The error beneath a failed run goes to the log; the job keeps only its
+/// message, which is written for the user.
+fn log_cause(job_id: &str, cause: Option<&(dyn std::error::Error + Send + Sync)>) {
+    if let Some(cause) = cause {
+        tracing::warn!(job_id, cause = ?cause, "the run failed");
     }
 }

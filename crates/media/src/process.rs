@@ -82,9 +82,11 @@ impl Ffmpeg {
         let status = self.child.wait().await?;
         let complaints = self.complaints.await.unwrap_or_default();
         if status.success() {
-            Ok(())
-        } else {
-            Err(MediaError::Ffmpeg(gist(&complaints)))
+            return Ok(());
+        }
+        match std::os::unix::process::ExitStatusExt::signal(&status) {
+            Some(signal) => Err(MediaError::Killed(signal)),
+            None => Err(MediaError::Ffmpeg(gist(&complaints))),
         }
     }
 }
@@ -99,12 +101,7 @@ pub(crate) async fn unless_stalled<T>(
 ) -> Result<T, MediaError> {
     tokio::time::timeout(STALL_TIMEOUT, output)
         .await
-        .map_err(|_| {
-            MediaError::Ffmpeg(format!(
-                "ffmpeg made no progress for {} s and was stopped",
-                STALL_TIMEOUT.as_secs()
-            ))
-        })?
+        .map_err(|_| MediaError::Stalled(STALL_TIMEOUT))?
 }
 
 /// At the end of ffmpeg's output: waits for it to exit (once) and reports how.

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use kinoflow_engine::doubling_delay;
 use kinoflow_store::{now_ms, AfterAttempt, Channel, Delivery, DeliveryAttempt, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 
@@ -231,7 +230,11 @@ fn next_attempt(delivery: &Delivery, base: Duration, now: i64) -> AfterAttempt {
     if now >= delivery.give_up_at {
         return AfterAttempt::GiveUp;
     }
-    let delay = doubling_delay(delivery.attempts, base, MAX_RETRY_DELAY).as_millis() as i64;
+    let doublings = delivery.attempts.saturating_sub(1).clamp(0, 30) as u32;
+    let delay = base
+        .saturating_mul(1 << doublings)
+        .min(MAX_RETRY_DELAY)
+        .as_millis() as i64;
     let jitter = rand::random::<f64>() * 0.1 * delay as f64;
     AfterAttempt::RetryAt((now + delay + jitter as i64).min(delivery.give_up_at))
 }

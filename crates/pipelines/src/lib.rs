@@ -12,7 +12,7 @@ use kinoflow_engine::PipelineRegistry;
 
 pub use biomech::BiomechPipeline;
 pub use frames::FramesPipeline;
-pub use limits::{VideoLimits, DEFAULT_MAX_FRAMES, DEFAULT_MAX_PIXELS};
+pub use limits::VideoLimits;
 pub use probe::ProbePipeline;
 pub use sleep::SleepPipeline;
 
@@ -25,16 +25,8 @@ pub struct PipelineOptions {
     pub models_dir: PathBuf,
     /// How large a video and how much work one job may be.
     pub limits: VideoLimits,
-}
-
-impl Default for PipelineOptions {
-    fn default() -> Self {
-        Self {
-            hwaccel: None,
-            models_dir: bundled_models_dir(),
-            limits: VideoLimits::default(),
-        }
-    }
+    /// Offer `sleep`, which only waits: for tests and benchmarks.
+    pub test_pipelines: bool,
 }
 
 /// The `models/` folder of the source tree this binary was built from: a
@@ -44,7 +36,7 @@ pub fn bundled_models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models")
 }
 
-/// Every pipeline kinoflow ships.
+/// Every pipeline kinoflow ships (`sleep` only when asked for).
 pub fn all(options: PipelineOptions) -> PipelineRegistry {
     let mut registry = PipelineRegistry::new();
     registry.register(BiomechPipeline {
@@ -58,6 +50,8 @@ pub fn all(options: PipelineOptions) -> PipelineRegistry {
     registry.register(ProbePipeline {
         limits: options.limits,
     });
-    registry.register(SleepPipeline);
+    if options.test_pipelines {
+        registry.register(SleepPipeline);
+    }
     registry
 }

@@ -1,9 +1,7 @@
 //! `probe`: what ffprobe says about the input video, as `probe.json`.
 
-use std::path::Path;
-
 use async_trait::async_trait;
-use kinoflow_engine::{InputKind, JobContext, Pipeline, PipelineError, RunSummary};
+use kinoflow_engine::{InputFile, InputKind, JobContext, Pipeline, PipelineError, RunSummary};
 use serde_json::{json, Value};
 
 use crate::VideoLimits;
@@ -31,17 +29,15 @@ impl Pipeline for ProbePipeline {
         json!({"type": "object", "properties": {}, "additionalProperties": false})
     }
 
-    async fn check_input(&self, input: &Path, _params: &Value) -> Result<(), String> {
-        self.limits.probe(input).await.map(drop)
+    async fn check_input(&self, input: &InputFile, _params: &Value) -> Result<(), String> {
+        self.limits.probe_input(input).await.map(drop)
     }
 
     async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError> {
         ctx.progress.report(0.0, "probing");
-        let probe = kinoflow_media::probe(ctx.input()?)
-            .await
-            .map_err(|e| PipelineError::Permanent(e.to_string()))?;
+        let probe = kinoflow_media::probe(ctx.input()?).await?;
         let body = serde_json::to_vec_pretty(&probe)
-            .map_err(|e| PipelineError::Permanent(e.to_string()))?;
+            .map_err(|e| PipelineError::permanent(e.to_string()))?;
         ctx.artifacts.put_bytes("probe.json", &body).await?;
         ctx.progress.report(1.0, "done");
         Ok(RunSummary {

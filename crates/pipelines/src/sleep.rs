@@ -61,10 +61,10 @@ impl Pipeline for SleepPipeline {
     async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError> {
         let params: SleepParams = ctx.params()?;
         if let Some(message) = params.fail_permanently {
-            return Err(PipelineError::Permanent(message));
+            return Err(PipelineError::permanent(message));
         }
         if ctx.attempt <= params.fail_times {
-            return Err(PipelineError::Transient(format!(
+            return Err(PipelineError::transient(format!(
                 "simulated transient failure {} of {}",
                 ctx.attempt, params.fail_times
             )));

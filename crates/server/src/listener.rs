@@ -41,16 +41,9 @@ pub struct ConnectionLimits {
     pub body_grace: Duration,
 }
 
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        Self {
-            max_connections: 1024,
-            header_read_timeout: Duration::from_secs(10),
-            idle_timeout: Duration::from_secs(60),
-            min_body_bytes_per_s: 1024,
-            body_grace: Duration::from_secs(10),
-        }
-    }
+impl ConnectionLimits {
+    /// Ten seconds: long enough for a client's slow start on a poor link.
+    pub const BODY_GRACE: Duration = Duration::from_secs(10);
 }
 
 /// Serves `router` on `listener` until `shutdown` fires, then stops accepting

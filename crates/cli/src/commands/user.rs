@@ -6,11 +6,21 @@ use anyhow::{bail, Context};
 use kinoflow_engine::store::Role;
 use kinoflow_server::{check_new_account, hash_password, normalise_email};
 
-use crate::runtime::open_engine;
-use crate::settings::Settings;
+use kinoflow::config::Config;
+use kinoflow::runtime::open_engine;
 
-/// Creates a user whose password is read from standard input.
-pub async fn create(settings: Settings, email: &str, admin: bool) -> anyhow::Result<()> {
+/// Creates a user whose password is read from standard input, which
+/// `password_stdin` (the `--password-stdin` flag) must say: a password is
+/// never taken from the command line, where other users could read it.
+pub async fn create(
+    config: Config,
+    email: &str,
+    admin: bool,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    if !password_stdin {
+        bail!("give the password on standard input with --password-stdin (e.g. `echo 'a long password' | kinoflow user create --email {email} --password-stdin`)");
+    }
     let mut password = String::new();
     std::io::stdin()
         .read_to_string(&mut password)
@@ -25,7 +35,7 @@ pub async fn create(settings: Settings, email: &str, admin: bool) -> anyhow::Res
             .collect();
         bail!("{}", reasons.join("; "));
     }
-    let engine = open_engine(&settings).await?;
+    let engine = open_engine(&config).await?;
     let hash = hash_password(password)
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;

@@ -44,7 +44,10 @@ fn run_probes_a_file_without_a_server() {
         serde_json::from_slice(&std::fs::read(out.join("probe.json")).unwrap()).unwrap();
     assert_eq!(probe["width"], 768);
 
-    let output = kinoflow(&["run", "sleep", "--param", "seconds=-3"], &[]);
+    let output = kinoflow(
+        &["run", "sleep", "--param", "seconds=-3"],
+        &[("KINOFLOW_TEST_PIPELINES", "true")],
+    );
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("params.seconds"), "{stderr}");
@@ -84,6 +87,57 @@ fn print_config_masks_the_secret() {
     assert!(stdout.contains("bind = \"0.0.0.0:9999\""), "{stdout}");
     assert!(stdout.contains("jwt_secret = \"********\""), "{stdout}");
     assert!(!stdout.contains("a-very-secret"), "{stdout}");
+}
+
+#[test]
+fn with_no_configuration_a_node_runs_on_the_documented_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    // In an empty folder, so that no ./kinoflow.toml is read.
+    let output = Command::new(BIN)
+        .args(["serve", "--print-config"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    let printed = succeeded(&output);
+    let config: toml::Table = toml::from_str(&printed).unwrap();
+    let cores = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(
+        config["max_upload_bytes"].as_integer(),
+        Some(2 << 30),
+        "{printed}"
+    );
+    assert_eq!(
+        config["workers"].as_integer(),
+        Some(cores as i64),
+        "{printed}"
+    );
+    assert_eq!(config["lease_ttl_s"].as_float(), Some(30.0), "{printed}");
+    assert_eq!(config["token_ttl_s"].as_integer(), Some(3600), "{printed}");
+    assert_eq!(config["bind"].as_str(), Some("127.0.0.1:8080"), "{printed}");
+    assert_eq!(config["test_pipelines"].as_bool(), Some(false), "{printed}");
+    assert!(!config.contains_key("jwt_secret"), "{printed}");
+}
+
+#[test]
+fn user_create_takes_the_password_only_from_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let output = kinoflow(
+        &[
+            "user",
+            "create",
+            "--email",
+            "op@example.com",
+            "--data-dir",
+            data,
+        ],
+        &[],
+    );
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--password-stdin"), "{stderr}");
 }
 
 #[tokio::test]

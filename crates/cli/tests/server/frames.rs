@@ -9,7 +9,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::harness::{expect, field_names, fixture, make_video, Server, BIN};
+use crate::harness::{
+    expect, ffmpeg_children, field_names, fixture, long_video, make_video, Server, BIN,
+};
 
 /// 8 s at 10 fps whose colour changes every second: second k is
 /// (30k, 240 - 30k, 128). Keyframes every 25 frames, and only there.
@@ -265,55 +267,13 @@ fn a_damaged_video_yields_what_it_can_or_fails_clearly() {
     }
 }
 
-/// The ffmpeg processes whose parent is `pid` (zombies included).
-fn ffmpeg_children(pid: u32) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let Some(close) = stat.rfind(')') else {
-            continue;
-        };
-        let comm = &stat[stat.find('(').unwrap_or(0) + 1..close];
-        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-        if comm == "ffmpeg" && fields.get(1) == Some(&pid.to_string().as_str()) {
-            found.push(stat);
-        }
-    }
-    found
-}
-
 #[tokio::test]
 async fn cancelling_a_frames_job_leaves_no_ffmpeg_behind() {
     let dir = tempfile::tempdir().unwrap();
-    let video = dir.path().join("long.mp4");
-    make_video(
-        &video,
-        "testsrc=s=640x360:r=30:d=40",
-        &[
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ],
-    );
+    let video = long_video(dir.path(), 40);
     let server = Server::start(dir.path(), &["--workers", "1"]);
     let client = server.user("quinn@example.com").await;
-    let upload_id = client.upload(&video).await;
-    let job = client
-        .submit(json!({"pipeline": "frames", "upload_id": upload_id,
-                       "params": {"every_n_frames": 1, "format": "png"}}))
-        .await;
-    let job_id = job["id"].as_str().unwrap();
-    client
-        .wait_until(job_id, Duration::from_secs(60), |job| {
-            job["stage"] == "extracting" && job["progress"].as_f64().unwrap() > 0.0
-        })
-        .await;
+    let job_id = &client.extracting_frames_job(&video).await;
     assert!(
         !ffmpeg_children(server.pid()).is_empty(),
         "ffmpeg should be running"

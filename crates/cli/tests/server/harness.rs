@@ -1,4 +1,5 @@
-//! Real `kinoflow serve` processes on random ports, and a small HTTP client
+//! kinoflow servers on random ports — real `kinoflow serve` processes, or
+//! the same node started in the test's own process — and a small HTTP client
 //! for talking to them.
 
 use std::ffi::OsStr;
@@ -36,6 +37,55 @@ pub fn make_video(path: &Path, graph: &str, extra: &[&str]) {
         .status()
         .unwrap();
     assert!(status.success(), "ffmpeg could not make {}", path.display());
+}
+
+/// The ffmpeg processes whose parent is `pid` (zombies included).
+pub fn ffmpeg_children(pid: u32) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let Some(close) = stat.rfind(')') else {
+            continue;
+        };
+        let comm = &stat[stat.find('(').unwrap_or(0) + 1..close];
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        if comm == "ffmpeg" && fields.get(1) == Some(&pid.to_string().as_str()) {
+            found.push(stat);
+        }
+    }
+    found
+}
+
+/// A 640×360 H.264 video of `seconds` at 30 frames a second: extracting
+/// every frame of it as PNG takes long enough to act while ffmpeg runs.
+pub fn long_video(dir: &Path, seconds: u32) -> PathBuf {
+    let video = dir.join("long.mp4");
+    make_video(
+        &video,
+        &format!("testsrc=s=640x360:r=30:d={seconds}"),
+        &[
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
+    video
+}
+
+/// The names in a `GET /v1/pipelines` answer.
+pub fn pipeline_names(pipelines: &Value) -> Vec<&str> {
+    pipelines["pipelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect()
 }
 
 /// Sleeps until a second past a signed link's `expires`.
@@ -96,15 +146,56 @@ pub async fn s3_keys(storage_url: &str) -> Vec<String> {
         .unwrap()
 }
 
-/// A running `kinoflow serve`, killed when dropped.
+/// A running `kinoflow serve`, killed when dropped: a process of its own,
+/// or a node in the test's process ([`Server::in_process`]).
 pub struct Server {
     child: Option<Child>,
+    /// Stops the node of [`Server::in_process`].
+    in_process: Option<tokio_util::sync::CancellationToken>,
     pub base: String,
     pub data_dir: PathBuf,
     log: PathBuf,
 }
 
+/// The settings flags of `kinoflow serve`, for nodes started in-process.
+#[derive(clap::Parser)]
+struct ServeFlags {
+    #[command(flatten)]
+    settings: kinoflow::config::RawSettings,
+}
+
 impl Server {
+    /// Starts a node in this process, as `kinoflow serve` with `args` would
+    /// run it, on a random port with its own data dir under `root`: no binary
+    /// to start and no log to read, for tests that only talk HTTP to it.
+    pub async fn in_process(root: &Path, args: &[&str]) -> Server {
+        use clap::Parser;
+        let data_dir = root.join("data");
+        let data = data_dir.to_str().unwrap();
+        let command = ["kinoflow", "--data-dir", data];
+        let mut settings = ServeFlags::try_parse_from(command.iter().chain(args))
+            .unwrap()
+            .settings;
+        settings.test_pipelines.get_or_insert(true);
+        let config = kinoflow::config::Config::load(settings).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let stop = shutdown.clone();
+        tokio::spawn(async move {
+            if let Err(e) = kinoflow::node::serve(&config, listener, stop).await {
+                panic!("the in-process node stopped: {e:#}");
+            }
+        });
+        Server {
+            child: None,
+            in_process: Some(shutdown),
+            base,
+            data_dir,
+            log: PathBuf::new(),
+        }
+    }
+
     /// Starts a server on a random port with its own data dir under `root`.
     pub fn start(root: &Path, args: &[&str]) -> Server {
         Self::start_in(&root.join("data"), args)
@@ -117,19 +208,30 @@ impl Server {
 
     /// Starts a server listening on `bind`, with its data under `data_dir`.
     pub fn start_bound(data_dir: &Path, bind: &str, args: &[&str]) -> Server {
-        let mut server = Self::spawn(&["serve", "--bind", bind], data_dir, args);
+        Self::start_with_env(data_dir, bind, args, &[])
+    }
+
+    /// Starts a server as [`Server::start_bound`] does, with `envs` added to
+    /// its environment.
+    pub fn start_with_env(
+        data_dir: &Path,
+        bind: &str,
+        args: &[&str],
+        envs: &[(&str, &OsStr)],
+    ) -> Server {
+        let mut server = Self::spawn(&["serve", "--bind", bind], data_dir, args, envs);
         server.base = server.wait_for_log("listening on http://");
         server
     }
 
     /// Starts a worker node (`kinoflow worker`): no HTTP, workers only.
     pub fn start_worker(data_dir: &Path, args: &[&str]) -> Server {
-        let mut worker = Self::spawn(&["worker"], data_dir, args);
+        let mut worker = Self::spawn(&["worker"], data_dir, args, &[]);
         worker.wait_for_log("worker node started");
         worker
     }
 
-    fn spawn(command: &[&str], data_dir: &Path, args: &[&str]) -> Server {
+    fn spawn(command: &[&str], data_dir: &Path, args: &[&str], envs: &[(&str, &OsStr)]) -> Server {
         std::fs::create_dir_all(data_dir).unwrap();
         let log = data_dir.join(format!("node-{}.log", uuid::Uuid::new_v4().simple()));
         let child = Command::new(BIN)
@@ -138,7 +240,9 @@ impl Server {
             .arg(data_dir)
             .args(args)
             .env("RUST_LOG", "info")
+            .env("KINOFLOW_TEST_PIPELINES", "true")
             .env_remove("KINOFLOW_JWT_SECRET")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(File::create(&log).unwrap())
@@ -146,6 +250,7 @@ impl Server {
             .expect("the kinoflow binary starts");
         Server {
             child: Some(child),
+            in_process: None,
             base: String::new(),
             data_dir: data_dir.to_owned(),
             log,
@@ -259,6 +364,9 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.kill();
+        if let Some(shutdown) = self.in_process.take() {
+            shutdown.cancel();
+        }
     }
 }
 
@@ -347,6 +455,22 @@ impl Client {
         assert_eq!(response.status(), StatusCode::CREATED);
         let body: Value = response.json().await.unwrap();
         body["id"].as_str().unwrap().to_owned()
+    }
+
+    /// Uploads `video` and submits a `frames` job that writes every frame
+    /// of it as PNG; returns the job's id once ffmpeg is extracting.
+    pub async fn extracting_frames_job(&self, video: &Path) -> String {
+        let upload_id = self.upload(video).await;
+        let job = self
+            .submit(json!({"pipeline": "frames", "upload_id": upload_id,
+                           "params": {"every_n_frames": 1, "format": "png"}}))
+            .await;
+        let job_id = job["id"].as_str().unwrap().to_owned();
+        self.wait_until(&job_id, Duration::from_secs(60), |job| {
+            job["stage"] == "extracting" && job["progress"].as_f64().unwrap() > 0.0
+        })
+        .await;
+        job_id
     }
 
     /// Submits a job and expects it to be accepted; returns its view.

@@ -5,12 +5,12 @@ use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::harness::{expect, field_names, fixture, Server};
+use crate::harness::{expect, field_names, fixture, pipeline_names, Server};
 
 #[tokio::test]
 async fn jobs_are_listed_filtered_and_paged() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--workers", "0"]);
+    let server = Server::in_process(dir.path(), &["--workers", "0"]).await;
     let client = server.user("kim@example.com").await;
     let mut ids = Vec::new();
     for _ in 0..5 {
@@ -51,7 +51,7 @@ async fn jobs_are_listed_filtered_and_paged() {
 #[tokio::test]
 async fn an_idempotency_key_returns_the_first_job() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--workers", "0"]);
+    let server = Server::in_process(dir.path(), &["--workers", "0"]).await;
     let client = server.user("leo@example.com").await;
     let submit = || async {
         let response = client
@@ -84,7 +84,7 @@ async fn an_idempotency_key_returns_the_first_job() {
 #[tokio::test]
 async fn a_job_and_its_file_in_one_multipart_request() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--workers", "1"]);
+    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
     let client = server.user("noor@example.com").await;
     let form = Form::new()
         .text("pipeline", "probe")
@@ -119,7 +119,7 @@ async fn a_job_and_its_file_in_one_multipart_request() {
 #[tokio::test]
 async fn operations_routes_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--workers", "1"]);
+    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
     let client = server.user("olga@example.com").await;
     let job = client
         .submit(json!({"pipeline": "sleep", "params": {"seconds": 0}}))
@@ -136,13 +136,10 @@ async fn operations_routes_answer() {
     assert_eq!(ready["storage"], "ok");
 
     let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
-    let names: Vec<&str> = pipelines["pipelines"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["biomech", "frames", "probe", "sleep"]);
+    assert_eq!(
+        pipeline_names(&pipelines),
+        ["biomech", "frames", "probe", "sleep"]
+    );
     let sleep: &Value = &pipelines["pipelines"][3];
     assert_eq!(
         sleep["params_schema"]["properties"]["seconds"]["type"],
@@ -163,7 +160,7 @@ async fn operations_routes_answer() {
 #[tokio::test]
 async fn a_batch_is_queued_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--workers", "2"]);
+    let server = Server::in_process(dir.path(), &["--workers", "2"]).await;
     let client = server.user("bea@example.com").await;
     let noop = json!({"pipeline": "sleep", "params": {"seconds": 0}});
 
@@ -228,4 +225,24 @@ async fn a_batch_is_queued_whole_or_not_at_all() {
         StatusCode::UNAUTHORIZED,
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_sleep_pipeline_is_offered_only_when_test_pipelines_are_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let server =
+        Server::in_process(dir.path(), &["--workers", "0", "--test-pipelines", "false"]).await;
+    let client = server.user("lee@example.com").await;
+    let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
+    assert_eq!(pipeline_names(&pipelines), ["biomech", "frames", "probe"]);
+    let sleep = json!({"pipeline": "sleep", "params": {"seconds": 0}});
+    let body = expect(
+        client.post_json("/v1/jobs", sleep).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("sleep"),
+        "{body}"
+    );
 }

@@ -454,3 +454,79 @@ async fn links_never_point_where_the_host_header_says() {
         "{body}"
     );
 }
+
+/// A folder whose `ffprobe` writes a line to `runs.log` for each run, then
+/// runs the real one: what a server started with it first on its `PATH` asks
+/// of ffprobe can be counted.
+fn counting_ffprobe(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let real = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|folder| folder.join("ffprobe"))
+        .find(|candidate| candidate.is_file())
+        .expect("ffprobe is installed");
+    let bin = dir.join("counting-bin");
+    let runs = dir.join("runs.log");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = bin.join("ffprobe");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            runs.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (bin, runs)
+}
+
+/// The ffprobe runs in `runs` that looked at a file (not the start's `-version`).
+fn file_probes(runs: &std::path::Path) -> usize {
+    std::fs::read_to_string(runs)
+        .unwrap_or_default()
+        .lines()
+        .filter(|run| !run.contains("-version"))
+        .count()
+}
+
+#[tokio::test]
+async fn a_batch_probes_each_upload_once_however_many_checks_read_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (bin, runs) = counting_ffprobe(dir.path());
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    // No workers: only the submission checks probe.
+    let server = Server::start_with_env(
+        &dir.path().join("data"),
+        "127.0.0.1:0",
+        &["--workers", "0"],
+        &[("PATH", path.as_os_str())],
+    );
+    let client = server.user("prober@example.com").await;
+    let video = dir.path().join("clip.mp4");
+    make_video(&video, "testsrc=s=64x48:r=10:d=2", &[]);
+    let upload = client.upload(&video).await;
+    let before = file_probes(&runs);
+
+    // Three pipelines and parameter sets, each checking the same file.
+    let batch = json!({"jobs": [
+        {"pipeline": "frames", "upload_id": upload, "params": {"interval_s": 0.5}},
+        {"pipeline": "frames", "upload_id": upload, "params": {"every_n_frames": 2}},
+        {"pipeline": "probe", "upload_id": upload},
+    ]});
+    let queued = expect(
+        client.post_json("/v1/jobs/batch", batch).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    assert_eq!(queued["jobs"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        file_probes(&runs) - before,
+        1,
+        "{}",
+        std::fs::read_to_string(&runs).unwrap()
+    );
+}

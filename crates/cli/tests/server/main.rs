@@ -18,6 +18,7 @@ mod jobs_api;
 mod limits;
 mod links;
 mod mail;
+mod media_failures;
 mod openapi;
 mod presign;
 mod recovery;

@@ -13,10 +13,12 @@ mod params;
 mod report;
 mod tracking;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use async_trait::async_trait;
-use kinoflow_engine::{FieldError, InputKind, JobContext, Pipeline, PipelineError, RunSummary};
+use kinoflow_engine::{
+    FieldError, InputFile, InputKind, JobContext, Pipeline, PipelineError, RunSummary,
+};
 use kinoflow_vision::kinematics::Joint;
 use kinoflow_vision::pose::{ModelFiles, PoseTracker};
 use serde_json::Value;
@@ -58,25 +60,21 @@ impl Pipeline for BiomechPipeline {
         params::check(params)
     }
 
-    async fn check_input(&self, input: &Path, _params: &Value) -> Result<(), String> {
-        self.limits.probe(input).await.map(drop)
+    async fn check_input(&self, input: &InputFile, _params: &Value) -> Result<(), String> {
+        self.limits.probe_input(input).await.map(drop)
     }
 
     async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError> {
         let params: BiomechParams = ctx.params()?;
         let joints = params.joints().ok_or_else(|| {
-            PipelineError::Permanent(
-                "unknown joint: use knee, hip, ankle, elbow, shoulder, trunk or all".into(),
+            PipelineError::permanent(
+                "unknown joint: use knee, hip, ankle, elbow, shoulder, trunk or all",
             )
         })?;
         let input = ctx.input()?;
         ctx.progress.report(0.0, "loading the pose models");
         let tracker = self.load_tracker(params.model.variant()).await?;
-        let probe = self
-            .limits
-            .probe(input)
-            .await
-            .map_err(PipelineError::Permanent)?;
+        let probe = self.limits.probe(input).await?;
         let tracked = tracking::track(
             input,
             &probe,
@@ -129,7 +127,7 @@ impl BiomechPipeline {
         let files = ModelFiles::in_dir(&self.models_dir, variant);
         for path in [&files.detector, &files.landmarks] {
             if !path.is_file() {
-                return Err(PipelineError::Permanent(format!(
+                return Err(PipelineError::permanent(format!(
                     "the pose model {} is missing: set KINOFLOW_MODELS_DIR to kinoflow's models/ folder",
                     path.display()
                 )));
@@ -191,7 +189,7 @@ async fn write_charts(
         let path = ctx.scratch.join(&name);
         let title = format!("{} (3D, filtered)", chart_title(joint));
         chart::draw(&path, &title, &selection.series, &times)
-            .map_err(|e| PipelineError::Transient(format!("could not draw {name}: {e}")))?;
+            .map_err(|e| PipelineError::transient(format!("could not draw {name}: {e}")))?;
         ctx.artifacts.put_file(&name, &path).await?;
     }
     Ok(())
@@ -231,9 +229,9 @@ fn frame_rate(tracked: &Tracked, probed: Option<f64>) -> f64 {
 }
 
 fn permanent(error: impl std::fmt::Display) -> PipelineError {
-    PipelineError::Permanent(error.to_string())
+    PipelineError::permanent(error.to_string())
 }
 
 fn transient(error: impl std::fmt::Display) -> PipelineError {
-    PipelineError::Transient(error.to_string())
+    PipelineError::transient(error.to_string())
 }

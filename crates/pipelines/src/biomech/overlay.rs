@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::analysis::{Analysis, AngleSeries};
 use super::font::{ensure_registered, FAMILY};
 use super::tracking::{reader_options, Tracked};
-use super::{permanent, transient};
+use super::transient;
 
 /// The body's bones, as pairs of MediaPipe landmark indices.
 const BONES: [(usize, usize); 18] = [
@@ -74,7 +74,7 @@ pub async fn render(
     cancel: &CancellationToken,
 ) -> Result<(), PipelineError> {
     ensure_registered();
-    let mut reader = FrameReader::open(input, probe, &reader_options()).map_err(permanent)?;
+    let mut reader = FrameReader::open(input, probe, &reader_options())?;
     let (width, height) = (reader.width, reader.height);
     let scale = (
         width as f32 / tracked.width as f32,
@@ -88,7 +88,7 @@ pub async fn render(
     loop {
         let frame = tokio::select! {
             () = cancel.cancelled() => return Err(PipelineError::Cancelled),
-            frame = reader.next() => frame.map_err(permanent)?,
+            frame = reader.next() => frame?,
         };
         let Some(mut frame) = frame else { break };
         if let Some(tracked_frame) = tracked.frames.get(index) {

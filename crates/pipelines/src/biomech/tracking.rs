@@ -9,7 +9,7 @@ use kinoflow_vision::pose::{Pose, PoseTracker};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{permanent, transient};
+use super::transient;
 
 /// Frames are analysed at most this size (long side); larger videos are
 /// scaled down for decoding and their landmarks scaled back.
@@ -46,7 +46,7 @@ pub async fn track(
     share: f64,
     cancel: &CancellationToken,
 ) -> Result<Tracked, PipelineError> {
-    let mut reader = FrameReader::open(input, probe, &reader_options()).map_err(permanent)?;
+    let mut reader = FrameReader::open(input, probe, &reader_options())?;
     let (decoded_w, decoded_h) = (reader.width, reader.height);
     let (width, height) = upright_size(probe);
     let scale = (
@@ -60,7 +60,7 @@ pub async fn track(
     loop {
         let frame = tokio::select! {
             () = cancel.cancelled() => return Err(PipelineError::Cancelled),
-            frame = reader.next() => frame.map_err(permanent)?,
+            frame = reader.next() => frame?,
         };
         let Some(frame) = frame else { break };
         if frames_tx.send(frame).await.is_err() {
@@ -75,8 +75,8 @@ pub async fn track(
     drop(frames_tx);
     let frames = analysis.await.map_err(transient)??;
     if frames.is_empty() {
-        return Err(PipelineError::Permanent(
-            "the video has no frames that could be decoded".into(),
+        return Err(PipelineError::permanent(
+            "the video has no frames that could be decoded",
         ));
     }
     Ok(Tracked {
@@ -100,7 +100,7 @@ fn analyse(
             frame.height as usize,
             &frame.data,
         )
-        .ok_or_else(|| PipelineError::Permanent("ffmpeg gave a truncated frame".into()))?;
+        .ok_or_else(|| PipelineError::permanent("ffmpeg gave a truncated frame"))?;
         let mut pose = tracker.track(&image, frame.pts).map_err(transient)?;
         if let Some(pose) = pose.as_mut() {
             for landmark in &mut pose.landmarks {

@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use futures::StreamExt;
 use kinoflow_engine::ProgressReporter;
-use kinoflow_engine::{FieldError, InputKind, JobContext, Pipeline, PipelineError, RunSummary};
+use kinoflow_engine::{
+    FieldError, InputFile, InputKind, JobContext, Pipeline, PipelineError, RunSummary,
+};
 use kinoflow_media::{
     extract_images, hwaccel_works, ExtractRun, ExtractedImage, ImageFormat, ImageOptions,
     MediaError, Probe,
@@ -69,8 +71,8 @@ impl Pipeline for FramesPipeline {
         params::check(params)
     }
 
-    async fn check_input(&self, input: &Path, params: &Value) -> Result<(), String> {
-        let probe = self.limits.probe(input).await?;
+    async fn check_input(&self, input: &InputFile, params: &Value) -> Result<(), String> {
+        let probe = self.limits.probe_input(input).await?;
         let params: FramesParams =
             serde_json::from_value(params.clone()).map_err(|e| e.to_string())?;
         let Some(selector) = params.selector() else {
@@ -87,17 +89,11 @@ impl Pipeline for FramesPipeline {
         let params: FramesParams = ctx.params()?;
         let selector = params
             .selector()
-            .ok_or_else(|| PipelineError::Permanent(ONE_SELECTOR.into()))?;
+            .ok_or_else(|| PipelineError::permanent(ONE_SELECTOR))?;
         let input = ctx.input()?;
         ctx.progress.report(0.0, "reading the frame list");
-        let probe = self
-            .limits
-            .probe(input)
-            .await
-            .map_err(PipelineError::Permanent)?;
-        let frame_list = kinoflow_media::frame_times(input)
-            .await
-            .map_err(permanent)?;
+        let probe = self.limits.probe(input).await?;
+        let frame_list = kinoflow_media::frame_times(input).await?;
         let wanted = plan::Wanted {
             selector,
             mode: params.mode,
@@ -106,12 +102,12 @@ impl Pipeline for FramesPipeline {
         };
         let plan =
             plan::plan(&frame_list, wanted, self.limits.max_frames).map_err(|e| match e {
-                PlanError::NoFrames => PipelineError::Permanent(format!(
+                PlanError::NoFrames => PipelineError::permanent(format!(
                     "no frames in the requested range (the video is {:.3} s long)",
                     probe.duration_s.unwrap_or(0.0)
                 )),
                 PlanError::TooMany => {
-                    PipelineError::Permanent(too_many_frames(self.limits.max_frames, None))
+                    PipelineError::permanent(too_many_frames(self.limits.max_frames, None))
                 }
             })?;
 
@@ -164,9 +160,8 @@ impl Pipeline for FramesPipeline {
             ..
         } = collector;
         if entries.is_empty() {
-            return Err(PipelineError::Permanent(
-                "no frame could be decoded: the video is damaged where the frames were wanted"
-                    .into(),
+            return Err(PipelineError::permanent(
+                "no frame could be decoded: the video is damaged where the frames were wanted",
             ));
         }
         zip.finish().await.map_err(transient)?;
@@ -176,7 +171,7 @@ impl Pipeline for FramesPipeline {
         ctx.artifacts.put_file("frames.zip", &zip_path).await?;
         let manifest = manifest(&probe, &params, &plan, &entries, &warnings);
         let manifest = serde_json::to_vec_pretty(&manifest)
-            .map_err(|e| PipelineError::Permanent(e.to_string()))?;
+            .map_err(|e| PipelineError::permanent(e.to_string()))?;
         ctx.artifacts.put_bytes("manifest.json", &manifest).await?;
         ctx.progress.report(1.0, "done");
         Ok(RunSummary { warnings })
@@ -227,10 +222,13 @@ impl Collector<'_> {
         Ok(())
     }
 
-    /// A run that failed: fatal before any frame was extracted, a warning after.
+    /// A run that failed: fatal before any frame was extracted, a warning
+    /// after (the rest of the file is damaged) — unless ffmpeg failed for a
+    /// reason of its own (killed, stalled), when the job is tried again
+    /// rather than delivered short.
     fn run_failed(&mut self, error: MediaError) -> Result<(), PipelineError> {
-        if self.entries.is_empty() {
-            return Err(permanent(error));
+        if self.entries.is_empty() || error.is_transient() {
+            return Err(error.into());
         }
         self.warnings
             .push(format!("decoding stopped early: {error}"));
@@ -324,12 +322,8 @@ async fn collect_run(
     }
 }
 
-fn permanent(error: MediaError) -> PipelineError {
-    PipelineError::Permanent(error.to_string())
-}
-
 fn transient(error: std::io::Error) -> PipelineError {
-    PipelineError::Transient(format!("could not write the frames: {error}"))
+    PipelineError::transient(format!("could not write the frames: {error}"))
 }
 
 fn round_ms(seconds: f64) -> f64 {

@@ -1,0 +1,150 @@
+//! Each crate's own configuration, built from the node's [`Config`] only.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use kinoflow_engine::{EngineConfig, SweeperConfig};
+use kinoflow_notify::{MailSettings, NotifierConfig};
+use kinoflow_pipelines::{PipelineOptions, VideoLimits};
+use kinoflow_server::{AuthQuotas, ConnectionLimits, ServerConfig};
+
+use super::{seconds, Config};
+
+/// How often a node looks at the outbox while nothing is due there.
+const OUTBOX_POLL_INTERVAL: Duration = Duration::from_millis(500);
+const DAY_S: f64 = 24.0 * 3600.0;
+
+impl Config {
+    /// What the pipelines need.
+    pub fn pipeline_options(&self) -> PipelineOptions {
+        PipelineOptions {
+            hwaccel: self.media.hwaccel.clone(),
+            models_dir: self.media.models_dir.clone(),
+            limits: self.video_limits(),
+            test_pipelines: self.jobs.test_pipelines,
+        }
+    }
+
+    /// How large a video and how much work one job may be.
+    pub fn video_limits(&self) -> VideoLimits {
+        VideoLimits {
+            max_pixels: self.media.max_video_pixels,
+            max_frames: self.media.max_frames_per_job,
+        }
+    }
+
+    /// How the engine runs jobs, with scratch space under `data_dir`;
+    /// `pipelines` are the names run time limits may be given for.
+    pub fn engine_config(&self, pipelines: &[String]) -> anyhow::Result<EngineConfig> {
+        let jobs = &self.jobs;
+        let mut config = EngineConfig::new(self.node.data_dir.join("scratch"));
+        config.lease_ttl = seconds(jobs.lease_ttl_s);
+        config.max_attempts = jobs.max_attempts;
+        config.retry_base_delay = seconds(jobs.retry_base_s);
+        config.shutdown_grace = seconds(jobs.shutdown_grace_s);
+        config.max_running_per_user = jobs.max_running_per_user;
+        config.max_run_time = Duration::from_secs(jobs.max_run_time_s);
+        config.max_run_time_by_pipeline = self.run_time_limits_by_pipeline(pipelines)?;
+        Ok(config)
+    }
+
+    /// The pipelines' own run time limits; a name no pipeline has is refused,
+    /// lest a misspelt one leave its pipeline on the general limit unnoticed.
+    fn run_time_limits_by_pipeline(
+        &self,
+        known: &[String],
+    ) -> anyhow::Result<HashMap<String, Duration>> {
+        let limits = &self.jobs.max_run_time_s_per_pipeline;
+        limits
+            .iter()
+            .map(|(pipeline, &seconds)| {
+                if !known.contains(pipeline) {
+                    bail!(
+                        "max_run_time_s_per_pipeline names the unknown pipeline {pipeline:?}; known pipelines: {}",
+                        known.join(", ")
+                    );
+                }
+                Ok((pipeline.clone(), Duration::from_secs(seconds)))
+            })
+            .collect()
+    }
+
+    /// The HTTP server's settings; `jwt_secret` signs tokens and links.
+    pub fn server_config(&self, jwt_secret: Vec<u8>) -> ServerConfig {
+        let (auth, uploads) = (&self.auth, &self.uploads);
+        ServerConfig {
+            jwt_secret,
+            token_ttl: Duration::from_secs(auth.token_ttl_s),
+            max_upload_bytes: uploads.max_upload_bytes,
+            auth_quotas: AuthQuotas {
+                logins_per_account: auth.login_attempts_per_minute,
+                logins_per_address: auth.login_attempts_per_address_per_minute,
+                registrations_per_address: auth.registrations_per_address_per_minute,
+            },
+            user_quota_bytes: uploads.user_quota_bytes,
+            presign_ttl: Duration::from_secs(uploads.presign_ttl_s),
+            public_url: self.node.public_url.clone(),
+            allow_anonymous: auth.allow_anonymous,
+            webhook_allow_private: self.notify.webhook_allow_private,
+            mail_enabled: self.notify.smtp_url.is_some(),
+            connections: self.connection_limits(),
+        }
+    }
+
+    /// How many connections, and how slow a client may be.
+    pub fn connection_limits(&self) -> ConnectionLimits {
+        let connections = &self.connections;
+        ConnectionLimits {
+            max_connections: connections.max_connections,
+            header_read_timeout: seconds(connections.header_read_timeout_s),
+            idle_timeout: seconds(connections.idle_timeout_s),
+            min_body_bytes_per_s: connections.min_body_bytes_per_s,
+            body_grace: ConnectionLimits::BODY_GRACE,
+        }
+    }
+
+    /// How webhooks and mail are delivered.
+    pub fn notifier_config(&self) -> anyhow::Result<NotifierConfig> {
+        let notify = &self.notify;
+        let mail = match (&notify.smtp_url, &notify.mail_from) {
+            (Some(smtp_url), Some(from)) => Some(MailSettings {
+                smtp_url: smtp_url.expose().to_owned(),
+                from: from.clone(),
+                ca_pem: notify
+                    .smtp_ca_file
+                    .as_deref()
+                    .map(read_ca_file)
+                    .transpose()?,
+            }),
+            _ => None,
+        };
+        Ok(NotifierConfig {
+            allow_private: notify.webhook_allow_private,
+            retry_base: seconds(notify.notify_retry_base_s),
+            poll_interval: OUTBOX_POLL_INTERVAL,
+            mail,
+        })
+    }
+
+    /// How long the download links in mail work.
+    pub fn mail_link_ttl(&self) -> Duration {
+        Duration::from_secs(self.notify.mail_link_ttl_s)
+    }
+
+    /// When leftovers are swept, and how long data is kept.
+    pub fn sweeper_config(&self) -> SweeperConfig {
+        SweeperConfig {
+            interval: seconds(self.uploads.sweep_interval_s),
+            retention: self
+                .uploads
+                .retention_days
+                .map(|days| Duration::from_secs_f64(days * DAY_S)),
+        }
+    }
+}
+
+fn read_ca_file(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("could not read smtp_ca_file {}", path.display()))
+}

@@ -1,0 +1,32 @@
+//! A node that serves the API: engine, notifier, sweeper and HTTP together,
+//! as `kinoflow serve` runs them.
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::runtime::{open_engine, start_notifier, start_sweeper, token_secret};
+
+/// Serves the API on `listener` (and runs the configured workers) until
+/// `shutdown` fires; returns once everything has stopped.
+pub async fn serve(
+    config: &Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let engine = open_engine(config).await?;
+    let server_config = config.server_config(token_secret(config)?);
+    let notifier = start_notifier(config, &engine, &server_config.jwt_secret, shutdown.clone())?;
+    let sweeper = start_sweeper(config, &engine, shutdown.clone());
+    let served = kinoflow_server::serve(
+        engine,
+        &server_config,
+        listener,
+        config.node.workers,
+        shutdown,
+    )
+    .await;
+    notifier.await?;
+    sweeper.await?;
+    served
+}
