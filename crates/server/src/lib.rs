@@ -5,13 +5,13 @@
 mod auth;
 mod error;
 mod extract;
-mod file_form;
 mod listener;
 mod metrics;
 mod notices;
 mod openapi;
 mod quota;
 mod routes;
+mod shared;
 mod signing;
 mod state;
 mod views;

@@ -14,10 +14,9 @@ use serde_json::{json, Value};
 use super::CompatError;
 use crate::auth::{AuthUser, MaybeAnonymous};
 use crate::error::ApiError;
-use crate::file_form::FileForm;
 use crate::notices::owner_notices;
 use crate::routes::artifacts::{serve_archive, serve_artifact};
-use crate::routes::jobs::visible_job;
+use crate::shared::{visible_job, FileForm};
 use crate::state::AppState;
 
 const PIPELINE: &str = "biomech";

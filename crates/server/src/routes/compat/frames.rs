@@ -17,10 +17,9 @@ use serde_json::json;
 use super::CompatError;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::file_form::FileForm;
 use crate::notices::mail_owner;
 use crate::routes::artifacts::serve_artifact;
-use crate::routes::jobs::visible_job;
+use crate::shared::{visible_job, FileForm};
 use crate::state::AppState;
 use crate::views::rfc3339;
 

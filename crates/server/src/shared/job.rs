@@ -1,0 +1,22 @@
+//! The caller's job, or a 404 that confirms nothing about others' jobs.
+
+use kinoflow_engine::store::JobRecord;
+
+use crate::auth::AuthUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A job the caller may see, or 404 (never 403: others' ids are not confirmed).
+pub async fn visible_job(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+) -> Result<JobRecord, ApiError> {
+    state
+        .engine
+        .store
+        .get_job(id)
+        .await?
+        .filter(|job| user.may_see(&job.owner_id))
+        .ok_or_else(|| ApiError::not_found("job"))
+}
