@@ -20,3 +20,20 @@ pub async fn visible_job(
         .filter(|job| user.may_see(&job.owner_id))
         .ok_or_else(|| ApiError::not_found("job"))
 }
+
+/// The caller's job if it is one of `pipeline`; otherwise a 404 saying
+/// `what` (the word the caller's API uses for such a job) was not found.
+pub async fn pipeline_job(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+    pipeline: &str,
+    what: &str,
+) -> Result<JobRecord, ApiError> {
+    let job = visible_job(state, user, id).await?;
+    if job.pipeline == pipeline {
+        Ok(job)
+    } else {
+        Err(ApiError::not_found(what))
+    }
+}

@@ -7,5 +7,5 @@ mod job;
 mod upload;
 
 pub use form::FileForm;
-pub use job::visible_job;
+pub use job::{pipeline_job, visible_job};
 pub use upload::{content_type_for, sanitise_filename, store_upload};
