@@ -1,6 +1,8 @@
 //! What the compatible APIs' errors share: kinoflow's [`ApiError`] inside,
 //! answered in the body shape of the framework the original service was
 //! built with. Each API names its own error type over one of these shapes.
+//! A caller refused for their token (401) is answered before any adapter
+//! runs, in kinoflow's own `{"error": …}`.
 
 use std::marker::PhantomData;
 

@@ -15,7 +15,7 @@ use super::vocabulary::{joint_param, result_name, status_word, DEFAULT_JOINT, ZI
 use super::{BiomechanicsError, PIPELINE};
 use crate::auth::{AuthUser, MaybeAnonymous};
 use crate::compat::error::DetailBody;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::notices::owner_notices;
 use crate::routes::artifacts::{serve_archive, serve_artifact};
 use crate::shared::{pipeline_job, FileForm};
@@ -63,7 +63,7 @@ pub struct AnalysisStatus {
     security((), ("bearer" = [])),
     request_body(content = ProcessForm, content_type = "multipart/form-data"),
     responses((status = 200, body = Message), (status = 400, body = DetailBody),
-              (status = 401, body = DetailBody), (status = 413, body = DetailBody),
+              (status = 401, body = ErrorBody), (status = 413, body = DetailBody),
               (status = 422, body = DetailBody)))]
 pub async fn process(
     State(state): State<AppState>,

@@ -16,7 +16,7 @@ use super::vocabulary::{status_word, VideoView};
 use super::{FrameExtractionError, PIPELINE};
 use crate::auth::AuthUser;
 use crate::compat::error::DetailBody;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::notices::mail_owner;
 use crate::routes::artifacts::serve_artifact;
 use crate::shared::{pipeline_job, FileForm};
@@ -44,7 +44,7 @@ pub struct VideoForm {
     security(("bearer" = [])),
     request_body(content = VideoForm, content_type = "multipart/form-data"),
     responses((status = 201, body = VideoView), (status = 400, body = DetailBody),
-              (status = 401, body = DetailBody), (status = 413, body = DetailBody),
+              (status = 401, body = ErrorBody), (status = 413, body = DetailBody),
               (status = 422, body = DetailBody)))]
 pub async fn upload(
     State(state): State<AppState>,
@@ -97,7 +97,7 @@ fn parse_interval(text: &str) -> Result<f64, ApiError> {
 /// The caller's videos, newest first.
 #[utoipa::path(get, path = "/videos/status", tag = "frame-extraction", operation_id = "frame_extraction_status",
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<VideoView>), (status = 401, body = DetailBody)))]
+    responses((status = 200, body = Vec<VideoView>), (status = 401, body = ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     user: AuthUser,
@@ -132,7 +132,7 @@ pub async fn status(
            ("Range" = Option<String>, Header, description = "bytes=START-END")),
     responses((status = 200, description = "The frames, one image a file", content_type = "application/zip", body = Vec<u8>),
               (status = 206, description = "Part of the ZIP", content_type = "application/zip", body = Vec<u8>),
-              (status = 401, body = DetailBody), (status = 404, body = DetailBody),
+              (status = 401, body = ErrorBody), (status = 404, body = DetailBody),
               (status = 409, body = DetailBody), (status = 416, body = DetailBody)))]
 pub async fn download(
     State(state): State<AppState>,
