@@ -1,13 +1,15 @@
-//! Where a running job puts its results. Every write carries the job's lease,
-//! so a worker that lost its lease cannot overwrite a newer attempt's results.
+//! Where a running job puts its results, and where they are read back.
+//! Every write carries the job's lease, so a worker that lost its lease
+//! cannot overwrite a newer attempt's results.
 
 use std::path::Path;
 use std::sync::Arc;
 
+use crate::engine::Engine;
 use crate::pipeline::PipelineError;
 use crate::stop::{JobStop, StopReason};
 use kinoflow_blobs::BlobStore;
-use kinoflow_store::{now_ms, ArtifactRecord, LeaseToken, Store};
+use kinoflow_store::{now_ms, ArtifactRecord, LeaseToken, Store, StoreError};
 
 /// Artifact names are single file names: letters, digits, `.`, `_`, `-`, not
 /// starting with a dot. They never become paths unchecked.
@@ -128,4 +130,20 @@ fn content_type_of(name: &str) -> String {
         .first_or_octet_stream()
         .essence_str()
         .to_owned()
+}
+
+impl Engine {
+    /// A job's artifacts, by name.
+    pub async fn artifacts(&self, job_id: &str) -> Result<Vec<ArtifactRecord>, StoreError> {
+        self.store.list_artifacts(job_id).await
+    }
+
+    /// One of a job's artifacts, if it has one of that name.
+    pub async fn artifact(
+        &self,
+        job_id: &str,
+        name: &str,
+    ) -> Result<Option<ArtifactRecord>, StoreError> {
+        self.store.get_artifact(job_id, name).await
+    }
 }

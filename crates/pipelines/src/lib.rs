@@ -16,6 +16,12 @@ pub use limits::VideoLimits;
 pub use probe::ProbePipeline;
 pub use sleep::SleepPipeline;
 
+/// The names of the artifacts each pipeline writes.
+pub mod artifacts {
+    pub use crate::biomech::artifacts as biomech;
+    pub use crate::frames::artifacts as frames;
+}
+
 /// What the pipelines need from the operator's settings.
 #[derive(Debug, Clone)]
 pub struct PipelineOptions {

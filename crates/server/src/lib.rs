@@ -1,17 +1,19 @@
 //! kinoflow's HTTP API: the `/v1` routes (auth, uploads, jobs, events,
 //! artifacts, links, webhooks, pipelines), operations (`/health`, `/ready`,
-//! `/metrics`) and the OpenAPI document generated from the handlers themselves.
+//! `/metrics`), the APIs of the services kinoflow replaces, and the OpenAPI
+//! document generated from the handlers themselves.
 
 mod auth;
+mod compat;
 mod error;
 mod extract;
-mod file_form;
 mod listener;
 mod metrics;
 mod notices;
 mod openapi;
 mod quota;
 mod routes;
+mod shared;
 mod signing;
 mod state;
 mod views;
@@ -93,11 +95,11 @@ pub fn app(state: AppState) -> Router {
     let (router, api) = OpenApiRouter::with_openapi(openapi::base())
         .merge(streamed)
         .merge(small)
+        .merge(compat::router())
         .split_for_parts();
     let api = openapi::finish(api);
     router
         .route("/openapi.json", get(move || async move { Json(api) }))
-        .merge(routes::compat::router())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn(error::errors_in_json))
         .layer(axum::middleware::from_fn_with_state(

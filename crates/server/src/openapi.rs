@@ -19,7 +19,9 @@ use utoipa::OpenApi;
         (name = "webhooks", description = "Webhook endpoints, signing secrets and each job's deliveries"),
         (name = "pipelines", description = "The analyses on offer"),
         (name = "admin", description = "Worker processes and the queue, for administrators"),
-        (name = "operations", description = "Health, readiness and metrics")
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "biomechanics", description = "The original biomechanics server's API, at its own paths; errors as {\"detail\": …}"),
+        (name = "frame-extraction", description = "The original frame-extraction service's API, at its own paths; errors of its video routes as {\"detail\": …}")
     )
 )]
 struct ApiDoc;

@@ -1,4 +1,5 @@
-//! `/openapi.json` is a valid OpenAPI 3.1 document that lists every route.
+//! `/openapi.json` is a valid OpenAPI 3.1 document that lists every route,
+//! the compatible APIs' included.
 
 use crate::harness::{expect, Server};
 use reqwest::StatusCode;
@@ -43,6 +44,16 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/health"),
     ("get", "/ready"),
     ("get", "/metrics"),
+    ("post", "/processar"),
+    ("get", "/status/{job_id}"),
+    ("post", "/cancelar/{job_id}"),
+    ("get", "/download-zip/{job_id}"),
+    ("get", "/resultados/{job_id}/{name}"),
+    ("post", "/users/"),
+    ("post", "/auth/token"),
+    ("post", "/videos/upload"),
+    ("get", "/videos/status"),
+    ("get", "/videos/download/{video_id}"),
 ];
 
 #[tokio::test]
@@ -65,6 +76,13 @@ async fn the_openapi_document_is_valid_and_complete() {
     expected.sort();
     listed.sort();
     assert_eq!(listed, expected);
+    // Each compatible API is grouped under a tag of its own.
+    for (path, method, tag) in [
+        ("/processar", "post", "biomechanics"),
+        ("/videos/upload", "post", "frame-extraction"),
+    ] {
+        assert_eq!(document["paths"][path][method]["tags"][0], tag, "{path}");
+    }
 
     let file = dir.path().join("openapi.json");
     std::fs::write(&file, document.to_string()).unwrap();

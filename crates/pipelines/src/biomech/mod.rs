@@ -5,6 +5,7 @@
 //! OpenSim's formats.
 
 mod analysis;
+pub mod artifacts;
 mod chart;
 mod font;
 mod opensim;
@@ -103,7 +104,7 @@ impl Pipeline for BiomechPipeline {
         write_charts(&ctx, &tracked, &analysis, &joints, params.side).await?;
         if params.overlay {
             let selection = overlay::Selection::of(&analysis, &joints, params.side.sides());
-            let path = ctx.scratch.join("overlay.mp4");
+            let path = ctx.scratch.join(artifacts::OVERLAY);
             overlay::render(
                 input,
                 &probe,
@@ -115,7 +116,7 @@ impl Pipeline for BiomechPipeline {
                 &ctx.cancel,
             )
             .await?;
-            ctx.artifacts.put_file("overlay.mp4", &path).await?;
+            ctx.artifacts.put_file(artifacts::OVERLAY, &path).await?;
         }
         Ok(RunSummary { warnings })
     }
@@ -150,25 +151,28 @@ async fn write_data(
 ) -> Result<(), PipelineError> {
     let json = |value: Value| serde_json::to_vec_pretty(&value).map_err(transient);
     let sink = &ctx.artifacts;
-    sink.put_bytes("keypoints.json", &json(report::keypoints(tracked, fps))?)
-        .await?;
     sink.put_bytes(
-        "angles.csv",
+        artifacts::KEYPOINTS,
+        &json(report::keypoints(tracked, fps))?,
+    )
+    .await?;
+    sink.put_bytes(
+        artifacts::ANGLES_CSV,
         report::angles_csv(tracked, analysis).as_bytes(),
     )
     .await?;
     sink.put_bytes(
-        "summary.json",
+        artifacts::SUMMARY,
         &json(report::summary(tracked, analysis, fps, settings))?,
     )
     .await?;
     sink.put_bytes(
-        "markers.trc",
+        artifacts::MARKERS_TRC,
         opensim::markers_trc(tracked, analysis, fps).as_bytes(),
     )
     .await?;
     sink.put_bytes(
-        "angles.mot",
+        artifacts::ANGLES_MOT,
         opensim::angles_mot(tracked, analysis).as_bytes(),
     )
     .await
@@ -185,7 +189,7 @@ async fn write_charts(
     let times: Vec<f64> = tracked.frames.iter().map(|f| f.time_s).collect();
     for &joint in joints {
         let selection = overlay::Selection::of(analysis, &[joint], side.sides());
-        let name = format!("chart_{}.png", joint_name(joint));
+        let name = artifacts::chart(joint_name(joint));
         let path = ctx.scratch.join(&name);
         let title = format!("{} (3D, filtered)", chart_title(joint));
         chart::draw(&path, &title, &selection.series, &times)

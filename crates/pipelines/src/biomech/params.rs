@@ -44,7 +44,7 @@ impl Model {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct BiomechParams {
-    /// A joint's name (English or Portuguese) or `all`.
+    /// A joint's name or `all`.
     #[serde(alias = "joint_selection")]
     pub joint: Option<String>,
     #[serde(default)]
@@ -76,16 +76,15 @@ impl BiomechParams {
     }
 }
 
-/// `all` (or `todas`, as the original front end might say) or one joint.
+/// `all` or one joint.
 fn parse_joints(name: &str) -> Option<Vec<Joint>> {
-    let folded = name.trim().to_lowercase();
-    if matches!(folded.as_str(), "all" | "todas" | "todos") {
+    if name.trim().eq_ignore_ascii_case("all") {
         return Some(Joint::ALL.to_vec());
     }
     Joint::parse(name).map(|joint| vec![joint])
 }
 
-const JOINT_HELP: &str = "knee, hip, ankle, elbow, shoulder, trunk or all (or Joelho, Quadril, Tornozelo, Cotovelo, Ombro, Tronco)";
+const JOINT_HELP: &str = "knee, hip, ankle, elbow, shoulder, trunk or all";
 
 pub fn schema() -> Value {
     json!({
@@ -134,8 +133,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn portuguese_names_and_all_are_joints() {
-        assert_eq!(parse_joints("Joelho"), Some(vec![Joint::Knee]));
+    fn joint_names_and_all_are_joints() {
+        assert_eq!(parse_joints("Knee"), Some(vec![Joint::Knee]));
         assert_eq!(parse_joints("ALL").map(|j| j.len()), Some(6));
         assert_eq!(parse_joints("neck"), None);
     }
@@ -147,6 +146,6 @@ mod tests {
             check(&json!({"joint": "knee", "joint_selection": "hip"})).len(),
             1
         );
-        assert!(check(&json!({"joint_selection": "Cotovelo"})).is_empty());
+        assert!(check(&json!({"joint_selection": "elbow"})).is_empty());
     }
 }

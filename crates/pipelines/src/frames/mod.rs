@@ -4,6 +4,7 @@
 //! close together, seeks when they are far apart, keyframes alone when asked.
 
 mod archive;
+pub mod artifacts;
 mod params;
 mod plan;
 
@@ -135,7 +136,7 @@ impl Pipeline for FramesPipeline {
             decoder_threads: None,
             hwaccel,
         };
-        let zip_path = ctx.scratch.join("frames.zip");
+        let zip_path = ctx.scratch.join(artifacts::FRAMES_ZIP);
         let mut collector = Collector {
             zip: ZipSink::create(&zip_path).map_err(transient)?,
             entries: Vec::new(),
@@ -168,11 +169,15 @@ impl Pipeline for FramesPipeline {
         warnings.extend(missing_frames(&plan.wanted, &entries, plan.origin));
 
         ctx.progress.report(0.99, "saving");
-        ctx.artifacts.put_file("frames.zip", &zip_path).await?;
+        ctx.artifacts
+            .put_file(artifacts::FRAMES_ZIP, &zip_path)
+            .await?;
         let manifest = manifest(&probe, &params, &plan, &entries, &warnings);
         let manifest = serde_json::to_vec_pretty(&manifest)
             .map_err(|e| PipelineError::permanent(e.to_string()))?;
-        ctx.artifacts.put_bytes("manifest.json", &manifest).await?;
+        ctx.artifacts
+            .put_bytes(artifacts::MANIFEST, &manifest)
+            .await?;
         ctx.progress.report(1.0, "done");
         Ok(RunSummary { warnings })
     }

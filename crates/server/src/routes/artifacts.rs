@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::jobs::visible_job;
+use crate::shared::visible_job;
 use crate::state::AppState;
 use crate::views::ArtifactView;
 

@@ -14,7 +14,7 @@ use kinoflow_engine::store::{JobEvent, JobState};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::jobs::visible_job;
+use crate::shared::visible_job;
 use crate::state::AppState;
 use crate::views::JobView;
 

@@ -15,8 +15,8 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
-use crate::file_form::FileForm;
 use crate::notices::NoticeChecks;
+use crate::shared::{visible_job, FileForm};
 use crate::state::AppState;
 use crate::views::JobView;
 use crate::SMALL_BODY_LIMIT;
@@ -327,21 +327,6 @@ pub async fn list_jobs(
             .collect(),
         next_cursor,
     }))
-}
-
-/// A job the caller may see, or 404 (never 403: others' ids are not confirmed).
-pub async fn visible_job(
-    state: &AppState,
-    user: &AuthUser,
-    id: &str,
-) -> Result<JobRecord, ApiError> {
-    state
-        .engine
-        .store
-        .get_job(id)
-        .await?
-        .filter(|job| user.may_see(&job.owner_id))
-        .ok_or_else(|| ApiError::not_found("job"))
 }
 
 /// One job with its artifacts.

@@ -16,7 +16,7 @@ use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::routes::artifacts::{serve_archive, serve_artifact};
-use crate::routes::jobs::visible_job;
+use crate::shared::visible_job;
 use crate::signing;
 use crate::state::AppState;
 use crate::views::rfc3339;

@@ -3,7 +3,6 @@
 pub mod admin;
 pub mod artifacts;
 pub mod auth;
-pub mod compat;
 pub mod deliveries;
 pub mod events;
 pub mod jobs;

@@ -28,7 +28,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::extract::ApiJson;
 use crate::quota::UploadLimit;
 use crate::routes::links::public_base;
-use crate::routes::uploads::{content_type_for, sanitise_filename};
+use crate::shared::{content_type_for, sanitise_filename};
 use crate::signing;
 use crate::state::AppState;
 use crate::views::{rfc3339, UploadView};

@@ -10,9 +10,9 @@ use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::StatusCode;
 use kinoflow_engine::store::{JobRecord, UploadRecord};
 
+use super::upload::store_upload;
 use crate::auth::AuthUser;
 use crate::error::ApiError;
-use crate::routes::uploads::store_upload;
 use crate::state::AppState;
 use crate::SMALL_BODY_LIMIT;
 

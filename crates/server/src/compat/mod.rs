@@ -1,0 +1,35 @@
+//! The HTTP APIs of the services kinoflow replaces, served at their own
+//! paths so that their clients work unchanged. One folder per service, each
+//! with its router, its error type and body shape and its vocabulary: an
+//! adapter translates requests and responses and calls the engine, with no
+//! logic of its own. Each service's routes are in the OpenAPI document under
+//! a tag of their own.
+
+mod biomechanics;
+mod error;
+mod frame_extraction;
+
+use axum::extract::DefaultBodyLimit;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::state::AppState;
+use error::{plain_errors_as, ErrorShape};
+
+/// Every compatible API's routes.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(biomechanics::router())
+        .merge(frame_extraction::router())
+}
+
+/// One API's router: the `streamed` routes take a video, which streams to
+/// storage under the upload limit rather than the small-body one; errors
+/// that axum answers itself get the API's error body `B` like the others.
+fn service<B: ErrorShape + 'static>(
+    streamed: OpenApiRouter<AppState>,
+    small: OpenApiRouter<AppState>,
+) -> OpenApiRouter<AppState> {
+    small
+        .merge(streamed.layer(DefaultBodyLimit::disable()))
+        .layer(axum::middleware::from_fn(plain_errors_as::<B>))
+}

@@ -1,0 +1,11 @@
+//! What route handlers share, `/v1`'s and the compatible APIs' alike, and
+//! that is no route itself: a multipart form whose file streams into an
+//! upload, storing an upload, and the caller's job or a 404.
+
+mod form;
+mod job;
+mod upload;
+
+pub use form::FileForm;
+pub use job::{pipeline_job, visible_job};
+pub use upload::{content_type_for, sanitise_filename, store_upload};
