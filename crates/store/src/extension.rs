@@ -32,7 +32,9 @@ pub struct ExtensionMigration {
 /// The database under a store, for an extension's queries on its own tables.
 #[derive(Debug, Clone, Copy)]
 pub enum ExtensionDatabase<'a> {
+    /// The store keeps its records in SQLite.
     Sqlite(&'a SqlitePool),
+    /// The store keeps its records in PostgreSQL.
     Postgres(&'a PgPool),
 }
 

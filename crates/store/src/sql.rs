@@ -169,7 +169,7 @@ impl Statement {
 
 /// A statement whose conditions depend on the request: SQL fragments and
 /// values in order, each value's placeholder numbered where it stands.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Assembled {
     parts: Vec<Part>,
 }
