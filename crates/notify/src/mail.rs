@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use kinoflow_store::JobAnnouncement;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::{AsyncSmtpTransport, AsyncSmtpTransportBuilder};
 use lettre::{AsyncTransport, Message, Tokio1Executor};
-use serde_json::Value;
 use url::Url;
 
 /// How long the SMTP server has for each step of a conversation.
@@ -138,7 +138,7 @@ fn mailbox(text: &str) -> Result<Mailbox, String> {
         .map_err(|e| format!("{text:?} is not an e-mail address: {e}"))
 }
 
-/// What a mail says of a job, read from its event's payload.
+/// What a mail says of a job, read from the announcement its delivery carries.
 struct JobEnd {
     id: String,
     pipeline: String,
@@ -148,15 +148,14 @@ struct JobEnd {
 
 impl JobEnd {
     fn from_payload(payload: &str) -> Result<Self, String> {
-        let value: Value =
-            serde_json::from_str(payload).map_err(|e| format!("unreadable event: {e}"))?;
-        let data = &value["data"];
-        let text = |key: &str| data[key].as_str().unwrap_or_default().to_owned();
+        let job = JobAnnouncement::parse(payload)
+            .map_err(|e| format!("unreadable event: {e}"))?
+            .data;
         Ok(Self {
-            id: text("id"),
-            pipeline: text("pipeline"),
-            state: text("state"),
-            error: data["error"].as_str().map(str::to_owned),
+            id: job.id,
+            pipeline: job.pipeline,
+            state: job.state.as_str().to_owned(),
+            error: job.error,
         })
     }
 
@@ -220,13 +219,26 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kinoflow_store::{AnnouncedJob, JobState};
 
     #[test]
     fn a_failed_job_says_why_and_escapes_it_in_html() {
-        let end = JobEnd::from_payload(
-            r#"{"type":"job.failed","data":{"id":"j1","pipeline":"frames","state":"failed","error":"bad <input>"}}"#,
-        )
+        let payload = JobAnnouncement {
+            event: "job.failed".into(),
+            timestamp: "2026-01-01T00:00:00.000Z".into(),
+            data: AnnouncedJob {
+                id: "j1".into(),
+                pipeline: "frames".into(),
+                state: JobState::Failed,
+                progress: 0.0,
+                stage: None,
+                error: Some("bad <input>".into()),
+                warnings: Vec::new(),
+            },
+        }
+        .to_payload()
         .unwrap();
+        let end = JobEnd::from_payload(&payload).unwrap();
         assert_eq!(end.subject(), "kinoflow: your frames job failed");
         assert!(end.text(None).contains("What went wrong: bad <input>"));
         assert!(end.html(None).contains("bad &lt;input&gt;"));

@@ -432,3 +432,58 @@ pub enum AfterAttempt {
     RetryAt(i64),
     GiveUp,
 }
+
+/// What a webhook or an e-mail says of one event of a job, in the Standard
+/// Webhooks shape `{type, timestamp, data}`. The store writes it into the
+/// outbox when the event happens ([`Delivery::payload`] is its JSON, sent
+/// as it is and signed); the mailer reads it back with [`JobAnnouncement::parse`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobAnnouncement {
+    /// One of [`WEBHOOK_EVENTS`].
+    #[serde(rename = "type")]
+    pub event: String,
+    /// When it was announced, RFC 3339 with milliseconds.
+    pub timestamp: String,
+    pub data: AnnouncedJob,
+}
+
+/// The job as an announcement shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnnouncedJob {
+    pub id: String,
+    pub pipeline: String,
+    pub state: JobState,
+    pub progress: f64,
+    pub stage: Option<String>,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+impl JobAnnouncement {
+    /// Announces `event` of the job as it is now.
+    pub fn new(event: &str, job: &JobRecord) -> Self {
+        Self {
+            event: event.to_owned(),
+            timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            data: AnnouncedJob {
+                id: job.id.clone(),
+                pipeline: job.pipeline.clone(),
+                state: job.state,
+                progress: job.progress,
+                stage: job.stage.clone(),
+                error: job.error.clone(),
+                warnings: job.warnings.clone(),
+            },
+        }
+    }
+
+    /// Reads an announcement back from a delivery's payload.
+    pub fn parse(payload: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(payload)
+    }
+
+    /// The JSON a delivery sends.
+    pub fn to_payload(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+}

@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use tokio::sync::Notify;
 
 use crate::error::StoreError;
+use crate::extension::{Extension, ExtensionDatabase};
 use crate::model::*;
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -212,6 +213,13 @@ pub trait Store: Send + Sync + 'static {
     /// again, due now and retried for as long as a new one; false when the
     /// job has no such delivery or it is still pending (a node may be sending it).
     async fn redeliver(&self, job_id: &str, delivery_id: &str) -> StoreResult<bool>;
+
+    // Compatible APIs' own tables.
+    /// Applies the steps of a compatible API's schema (those written for
+    /// this store's database) that were not applied yet.
+    async fn migrate_extension(&self, extension: &Extension) -> StoreResult<()>;
+    /// The store's database, for a compatible API's queries on its own tables.
+    fn extension_database(&self) -> ExtensionDatabase<'_>;
 
     // Wake-ups.
     /// Wakes `wake`'s waiters whenever another process queues a job, until an

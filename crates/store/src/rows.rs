@@ -1,58 +1,26 @@
 //! Reading records out of database rows, the same way for every backend.
+//! Statements select whole rows (`*`); each mapping reads the columns its
+//! record has, by name.
 
 use serde_json::{json, Value};
 
 use crate::error::StoreError;
 use crate::model::*;
 use crate::repository::StoreResult;
+use crate::sql::StoredRow;
 
-type Column<T> = Result<T, StoreError>;
-
-/// The column reads the record mappings need; each backend's row type
-/// implements it, so the mappings are written once.
-pub(crate) trait StoredRow {
-    fn text(&self, column: &str) -> Column<String>;
-    fn opt_text(&self, column: &str) -> Column<Option<String>>;
-    fn int(&self, column: &str) -> Column<i64>;
-    fn opt_int(&self, column: &str) -> Column<Option<i64>>;
-    fn float(&self, column: &str) -> Column<f64>;
+/// A job state read back from the database.
+pub(crate) fn job_state(text: &str) -> StoreResult<JobState> {
+    JobState::parse(text).ok_or_else(|| StoreError::Corrupt(format!("unknown job state {text:?}")))
 }
 
-/// Implements [`StoredRow`] for a sqlx row type.
-macro_rules! stored_row {
-    ($row:ty) => {
-        impl $crate::rows::StoredRow for $row {
-            fn text(&self, column: &str) -> Result<String, $crate::error::StoreError> {
-                Ok(sqlx::Row::try_get(self, column)?)
-            }
-            fn opt_text(&self, column: &str) -> Result<Option<String>, $crate::error::StoreError> {
-                Ok(sqlx::Row::try_get(self, column)?)
-            }
-            fn int(&self, column: &str) -> Result<i64, $crate::error::StoreError> {
-                Ok(sqlx::Row::try_get(self, column)?)
-            }
-            fn opt_int(&self, column: &str) -> Result<Option<i64>, $crate::error::StoreError> {
-                Ok(sqlx::Row::try_get(self, column)?)
-            }
-            fn float(&self, column: &str) -> Result<f64, $crate::error::StoreError> {
-                Ok(sqlx::Row::try_get(self, column)?)
-            }
-        }
-    };
+pub(crate) fn job_count_from_row(row: &impl StoredRow) -> StoreResult<JobCount> {
+    Ok(JobCount {
+        pipeline: row.text("pipeline")?,
+        state: job_state(&row.text("state")?)?,
+        count: row.int("n")?,
+    })
 }
-pub(crate) use stored_row;
-
-pub(crate) const JOB_COLUMNS: &str =
-    "id, owner_id, pipeline, upload_id, params, state, progress, stage, \
-    attempts, max_attempts, run_after, lease_expires_at, worker_id, cancel_requested, error, \
-    warnings, idempotency_key, callback_url, notify_email, created_at, started_at, finished_at, \
-    updated_at";
-pub(crate) const USER_COLUMNS: &str = "id, email, password_hash, role, notify_by_email, created_at";
-pub(crate) const API_KEY_COLUMNS: &str = "id, user_id, name, prefix, created_at, revoked_at";
-pub(crate) const ARTIFACT_COLUMNS: &str =
-    "job_id, name, blob_key, content_type, size, sha256, created_at";
-pub(crate) const UPLOAD_COLUMNS: &str =
-    "id, owner_id, filename, content_type, size, sha256, blob_key, created_at";
 
 pub(crate) fn job_from_row(row: &impl StoredRow) -> StoreResult<JobRecord> {
     let state = row.text("state")?;
@@ -64,8 +32,7 @@ pub(crate) fn job_from_row(row: &impl StoredRow) -> StoreResult<JobRecord> {
         pipeline: row.text("pipeline")?,
         upload_id: row.opt_text("upload_id")?,
         params: serde_json::from_str(&params).map_err(|e| StoreError::Corrupt(e.to_string()))?,
-        state: JobState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown job state {state:?}")))?,
+        state: job_state(&state)?,
         progress: row.float("progress")?,
         stage: row.opt_text("stage")?,
         attempts: row.int("attempts")?,
@@ -163,9 +130,6 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
-pub(crate) const WORKER_COLUMNS: &str =
-    "id, host, pid, pipelines, concurrency, version, started_at, last_seen_at";
-
 pub(crate) fn worker_from_row(row: &impl StoredRow) -> StoreResult<WorkerRecord> {
     let pipelines = row.text("pipelines")?;
     Ok(WorkerRecord {
@@ -185,15 +149,11 @@ pub(crate) fn queue_stat_from_row(row: &impl StoredRow) -> StoreResult<QueueStat
     let state = row.text("state")?;
     Ok(QueueStat {
         pipeline: row.text("pipeline")?,
-        state: JobState::parse(&state)
-            .ok_or_else(|| StoreError::Corrupt(format!("unknown state {state:?}")))?,
+        state: job_state(&state)?,
         count: row.int("n")?,
         oldest_created_at: row.int("oldest")?,
     })
 }
-
-pub(crate) const PRESIGNED_COLUMNS: &str = "id, owner_id, filename, content_type, declared_size, \
-    blob_key, expires_at, received_key, received_size, received_sha256, created_at, completed_at";
 
 pub(crate) fn presigned_from_row(row: &impl StoredRow) -> StoreResult<PresignedUpload> {
     Ok(PresignedUpload {
@@ -212,8 +172,6 @@ pub(crate) fn presigned_from_row(row: &impl StoredRow) -> StoreResult<PresignedU
     })
 }
 
-pub(crate) const WEBHOOK_COLUMNS: &str = "id, owner_id, url, events, secret, created_at";
-
 pub(crate) fn webhook_from_row(row: &impl StoredRow) -> StoreResult<WebhookEndpoint> {
     let events = row.text("events")?;
     Ok(WebhookEndpoint {
@@ -225,9 +183,6 @@ pub(crate) fn webhook_from_row(row: &impl StoredRow) -> StoreResult<WebhookEndpo
         created_at: row.int("created_at")?,
     })
 }
-
-pub(crate) const DELIVERY_COLUMNS: &str = "id, job_id, owner_id, channel, target, endpoint_id, \
-    event, payload, state, attempts, next_attempt_at, give_up_at, created_at, updated_at";
 
 pub(crate) fn delivery_from_row(row: &impl StoredRow) -> StoreResult<Delivery> {
     let channel = row.text("channel")?;
@@ -252,9 +207,6 @@ pub(crate) fn delivery_from_row(row: &impl StoredRow) -> StoreResult<Delivery> {
     })
 }
 
-pub(crate) const ATTEMPT_COLUMNS: &str =
-    "delivery_id, attempt, started_at, duration_ms, status_code, error, succeeded";
-
 pub(crate) fn attempt_from_row(row: &impl StoredRow) -> StoreResult<DeliveryAttempt> {
     Ok(DeliveryAttempt {
         delivery_id: row.text("delivery_id")?,
@@ -265,23 +217,4 @@ pub(crate) fn attempt_from_row(row: &impl StoredRow) -> StoreResult<DeliveryAtte
         error: row.opt_text("error")?,
         succeeded: row.int("succeeded")? != 0,
     })
-}
-
-/// What a webhook or an e-mail says of a job: the Standard Webhooks shape,
-/// `{type, timestamp, data}`.
-pub(crate) fn job_event_payload(event: &str, job: &JobRecord) -> String {
-    json!({
-        "type": event,
-        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "data": {
-            "id": job.id,
-            "pipeline": job.pipeline,
-            "state": job.state.as_str(),
-            "progress": job.progress,
-            "stage": job.stage,
-            "error": job.error,
-            "warnings": job.warnings,
-        },
-    })
-    .to_string()
 }

@@ -3,32 +3,46 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{json, Value};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
-use uuid::Uuid;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Sqlite};
+use tokio::sync::Notify;
 
-use crate::error::StoreError;
-use crate::model::*;
-use crate::notifications::with_notification_methods;
-use crate::now_ms;
+use crate::dialect::Dialect;
+use crate::extension::{Extension, ExtensionDatabase, ExtensionMigration};
 use crate::repository::StoreResult;
-use crate::rows::*;
-use crate::shared::shared_store;
-
-stored_row!(SqliteRow);
+use crate::sql::{sql, StoredRow};
+use crate::store::SqlStore;
 
 /// The SQLite store.
-#[derive(Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
+pub type SqliteStore = SqlStore<Sqlite>;
+
+impl Dialect for Sqlite {
+    const CLAIM_JOB: &'static str = include_str!("../sql/sqlite/claim_job.sql");
+    const CLAIM_DELIVERIES: &'static str = include_str!("../sql/sqlite/claim_deliveries.sql");
+    /// Workers in this process are woken by the engine itself; other
+    /// processes on the same file find new jobs by polling.
+    const ANNOUNCE_NEW_JOB: Option<&'static str> = None;
+    /// A claim writes first, and SQLite runs one writing transaction at a
+    /// time: claims are serial already.
+    const SERIALIZE_CLAIMS: Option<&'static str> = None;
+
+    fn extension_steps(extension: &Extension) -> &'static [ExtensionMigration] {
+        extension.sqlite
+    }
+
+    fn extension_database(pool: &Pool<Self>) -> ExtensionDatabase<'_> {
+        ExtensionDatabase::Sqlite(pool)
+    }
+
+    async fn watch_new_jobs(_pool: &Pool<Self>, _wake: Arc<Notify>) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
-impl SqliteStore {
+impl SqlStore<Sqlite> {
     /// Opens (creating if needed) the database file and applies the migrations.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         Self::connect(SqliteConnectOptions::new().filename(path)).await
@@ -58,9 +72,40 @@ impl SqliteStore {
             .connect_with(options)
             .await?;
         restrict_to_owner(&database);
-        sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+        migrate(&pool).await?;
         Ok(Self { pool })
     }
+}
+
+/// Applies the migrations with foreign keys off, as SQLite asks of a
+/// migration that rebuilds a table others refer to: dropping the old table
+/// would otherwise delete the rows that refer to it. The pool's one
+/// connection runs it all, since the pragma holds for the connection it is
+/// run on (outside a transaction).
+async fn migrate(pool: &Pool<Sqlite>) -> StoreResult<()> {
+    let mut connection = pool.acquire().await?;
+    sql("PRAGMA foreign_keys = OFF")
+        .execute(&mut connection)
+        .await?;
+    sqlx::migrate!("./migrations/sqlite")
+        .run(&mut *connection)
+        .await?;
+    // A rebuild copies rows as they are: a reference found broken now was
+    // broken before, so it is reported and the database still opens.
+    let broken = sql("PRAGMA foreign_key_check")
+        .fetch_all(&mut connection)
+        .await?;
+    for row in &broken {
+        tracing::warn!(
+            table = row.text("table")?,
+            parent = row.text("parent")?,
+            "a row refers to one that is missing"
+        );
+    }
+    sql("PRAGMA foreign_keys = ON")
+        .execute(&mut connection)
+        .await?;
+    Ok(())
 }
 
 /// Makes the database file and its WAL companions readable by their owner
@@ -81,28 +126,3 @@ fn restrict_to_owner(database: &Path) {
         }
     }
 }
-
-/// Jobs match the pipelines bound as parameter 7, a JSON array of names.
-const PIPELINE_IN_JSON_7: &str = "(SELECT value FROM json_each($7))";
-/// SQLite locks the whole database for a write: no row lock to ask for.
-const CLAIM_LOCK: &str = "";
-/// Without statistics SQLite's planner picks a state index and sorts every
-/// waiting job; the queue index gives them in claim order.
-const QUEUE_INDEX: &str = "INDEXED BY jobs_queue";
-/// Likewise each owner's waiting jobs: without the hint the planner reads
-/// every waiting job to find the owners that have some.
-const WAITING_BY_OWNER_INDEX: &str = "INDEXED BY jobs_waiting_by_owner";
-
-/// Workers in this process are woken by the engine itself; other processes
-/// on the same file find new jobs by polling.
-async fn announce_new_job(_tx: &mut sqlx::Transaction<'_, Sqlite>) -> StoreResult<()> {
-    Ok(())
-}
-
-/// A claim writes first, and SQLite runs one writing transaction at a time:
-/// claims are serial already.
-async fn serialize_claims(_tx: &mut sqlx::Transaction<'_, Sqlite>) -> StoreResult<()> {
-    Ok(())
-}
-
-with_notification_methods!(shared_store, SqliteStore, Sqlite, {});

@@ -959,6 +959,103 @@ async fn webhook_endpoints_secrets_and_mail_setting(store: &dyn Store) {
         .is_none());
 }
 
+/// Runs `statement` on the store's database, with `id` for its `$1`.
+async fn execute_raw(store: &dyn Store, statement: &str, id: &str) -> Result<u64, sqlx::Error> {
+    Ok(match store.extension_database() {
+        ExtensionDatabase::Sqlite(pool) => sqlx::query(statement)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+        ExtensionDatabase::Postgres(pool) => sqlx::query(statement)
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    })
+}
+
+async fn the_database_refuses_unknown_states(store: &dyn Store) {
+    let owner_id = owner(store, "states@example.com").await;
+    let (job, _) = store
+        .create_job(NewJob {
+            notices: JobNotices {
+                callback_url: Some("https://example.com/states".to_owned()),
+                email: None,
+            },
+            ..new_job(&owner_id, None)
+        })
+        .await
+        .unwrap();
+    let refused = execute_raw(
+        store,
+        "UPDATE jobs SET state = 'lost' WHERE id = $1",
+        &job.id,
+    )
+    .await;
+    assert!(refused.is_err(), "a job took an unknown state");
+    store.request_cancel(&job.id).await.unwrap();
+    let delivery = &store.list_deliveries(&job.id).await.unwrap()[0];
+    let refused = execute_raw(
+        store,
+        "UPDATE deliveries SET state = 'lost' WHERE id = $1",
+        &delivery.id,
+    )
+    .await;
+    assert!(refused.is_err(), "a delivery took an unknown state");
+    let known = execute_raw(
+        store,
+        "UPDATE deliveries SET state = 'failed' WHERE id = $1",
+        &delivery.id,
+    )
+    .await;
+    assert_eq!(known.unwrap(), 1);
+}
+
+const TALLY_SQLITE: [ExtensionMigration; 2] = [
+    ExtensionMigration {
+        version: 1,
+        description: "tallies",
+        sql: "CREATE TABLE compat_tallies (name TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+    },
+    ExtensionMigration {
+        version: 2,
+        description: "a first tally",
+        sql: "INSERT INTO compat_tallies (name, n) VALUES ('seen', 0)",
+    },
+];
+
+const TALLY_POSTGRES: [ExtensionMigration; 2] = [
+    ExtensionMigration {
+        version: 1,
+        description: "tallies",
+        sql: "CREATE TABLE compat_tallies (name TEXT PRIMARY KEY, n BIGINT NOT NULL)",
+    },
+    ExtensionMigration {
+        version: 2,
+        description: "a first tally",
+        sql: "INSERT INTO compat_tallies (name, n) VALUES ('seen', 0)",
+    },
+];
+
+async fn an_extension_keeps_tables_of_its_own(store: &dyn Store) {
+    let tally = Extension {
+        name: "tally",
+        sqlite: &TALLY_SQLITE,
+        postgres: &TALLY_POSTGRES,
+    };
+    store.migrate_extension(&tally).await.unwrap();
+    // Applied steps are not applied again (the insert would conflict).
+    store.migrate_extension(&tally).await.unwrap();
+    let counted = execute_raw(
+        store,
+        "UPDATE compat_tallies SET n = n + 1 WHERE name = $1",
+        "seen",
+    )
+    .await;
+    assert_eq!(counted.unwrap(), 1);
+}
+
 /// Every check, against one backend.
 async fn contract(store: &dyn Store) {
     store.ping().await.unwrap();
@@ -979,6 +1076,8 @@ async fn contract(store: &dyn Store) {
     the_outbox_announces_what_happened(store).await;
     a_taker_without_mail_leaves_the_mail(store).await;
     webhook_endpoints_secrets_and_mail_setting(store).await;
+    the_database_refuses_unknown_states(store).await;
+    an_extension_keeps_tables_of_its_own(store).await;
 }
 
 /// A fresh database on the PostgreSQL server the tests use
@@ -1068,4 +1167,71 @@ async fn sqlite_data_survives_reopening() {
         .await
         .unwrap();
     assert_eq!(states(&reopened, &job.id).await, ["queued"]);
+}
+
+/// A database made before job and delivery states were checked keeps its
+/// rows, the rows that refer to them and its indexes through the rebuild
+/// that adds the checks.
+#[tokio::test]
+async fn sqlite_rows_and_indexes_survive_the_state_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let earlier = dir.path().join("migrations");
+    std::fs::create_dir(&earlier).unwrap();
+    let migrations = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(&migrations).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < "0008" {
+            std::fs::copy(&path, earlier.join(&name)).unwrap();
+        }
+    }
+    let database = dir.path().join("old.db");
+    let url = format!("sqlite://{}?mode=rwc", database.display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(earlier.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    for statement in [
+        "INSERT INTO users (id, email, password_hash, role, created_at) \
+         VALUES ('u', 'old@example.com', 'hash', 'user', 1)",
+        "INSERT INTO jobs (id, owner_id, pipeline, params, state, max_attempts, run_after, \
+         created_at, updated_at, callback_url) \
+         VALUES ('j', 'u', 'sleep', '{}', 'succeeded', 1, 1, 1, 2, 'https://example.com/old')",
+        "INSERT INTO job_events (job_id, kind, data, created_at) \
+         VALUES ('j', 'state', '{\"state\":\"succeeded\"}', 2)",
+        "INSERT INTO artifacts (job_id, name, blob_key, content_type, size, sha256, created_at) \
+         VALUES ('j', 'out.json', 'jobs/j/out.json', 'application/json', 2, '00', 2)",
+        "INSERT INTO deliveries (id, job_id, owner_id, channel, target, event, payload, state, \
+         attempts, next_attempt_at, give_up_at, created_at, updated_at) \
+         VALUES ('d', 'j', 'u', 'webhook', 'https://example.com/old', 'job.succeeded', '{}', \
+         'delivered', 1, 2, 3, 2, 2)",
+        "INSERT INTO delivery_attempts (delivery_id, attempt, started_at, duration_ms, succeeded) \
+         VALUES ('d', 1, 2, 1, 1)",
+    ] {
+        sqlx::query(statement).execute(&pool).await.unwrap();
+    }
+    let indexes = "SELECT name FROM sqlite_master WHERE type = 'index' \
+                   AND tbl_name IN ('jobs', 'deliveries') ORDER BY name";
+    let before: Vec<String> = sqlx::query_scalar(indexes).fetch_all(&pool).await.unwrap();
+    pool.close().await;
+
+    let store = SqliteStore::open(&database).await.unwrap();
+    let job = store.get_job("j").await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Succeeded);
+    assert_eq!(
+        job.notices.callback_url.as_deref(),
+        Some("https://example.com/old")
+    );
+    assert_eq!(states(&store, "j").await, ["succeeded"]);
+    assert_eq!(store.list_artifacts("j").await.unwrap().len(), 1);
+    assert_eq!(store.list_deliveries("j").await.unwrap().len(), 1);
+    assert_eq!(store.list_attempts("j").await.unwrap().len(), 1);
+    let ExtensionDatabase::Sqlite(pool) = store.extension_database() else {
+        panic!("a SQLite store on another database");
+    };
+    let after: Vec<String> = sqlx::query_scalar(indexes).fetch_all(pool).await.unwrap();
+    assert_eq!(after, before);
 }

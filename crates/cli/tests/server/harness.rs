@@ -178,14 +178,26 @@ impl Server {
             .settings;
         settings.test_pipelines.get_or_insert(true);
         let config = kinoflow::config::Config::load(settings).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let shutdown = tokio_util::sync::CancellationToken::new();
         let stop = shutdown.clone();
-        tokio::spawn(async move {
-            if let Err(e) = kinoflow::node::serve(&config, listener, stop).await {
-                panic!("the in-process node stopped: {e:#}");
-            }
+        // A runtime of its own on a thread of its own, as the binary's: the
+        // node keeps serving while the test blocks, and outlives no test
+        // process.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                if let Err(e) = kinoflow::node::serve(&config, listener, stop).await {
+                    panic!("the in-process node stopped: {e:#}");
+                }
+            });
         });
         Server {
             child: None,

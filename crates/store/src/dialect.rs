@@ -1,0 +1,46 @@
+//! What differs between the databases the store runs on, and nothing else:
+//! the two claims (row locks and planner hints), how a queued job wakes idle
+//! workers, how claims under a cap are made one at a time, and which of a
+//! compatible API's schemas applies. Everything
+//! else is written once, in the modules named after what they keep.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use sqlx::Pool;
+use tokio::sync::Notify;
+
+use crate::extension::{Extension, ExtensionDatabase, ExtensionMigration};
+use crate::repository::StoreResult;
+use crate::sql::Backend;
+
+/// A database with the store's schema, and the SQL that is its own.
+pub(crate) trait Dialect: Backend {
+    /// Claims a job (see `sql/*/claim_job.sql`): binds the lease, its
+    /// expiry, the worker, now, the pipelines as a JSON array and the cap;
+    /// returns the job's row.
+    const CLAIM_JOB: &'static str;
+    /// Claims due deliveries (see `sql/*/claim_deliveries.sql`): binds the
+    /// hold's end, now, whether e-mail is taken and the limit.
+    const CLAIM_DELIVERIES: &'static str;
+    /// Run in the transaction that makes a job claimable, to wake the idle
+    /// workers of other processes when it commits; `None` where they poll.
+    const ANNOUNCE_NEW_JOB: Option<&'static str>;
+    /// Run first in a claim under a cap, so that it waits for the claims in
+    /// progress and counts the jobs they start; `None` where claims are
+    /// serial anyway.
+    const SERIALIZE_CLAIMS: Option<&'static str>;
+
+    /// Wakes `wake`'s waiters whenever another process queues a job, until
+    /// an error; returns at once where the database cannot tell.
+    /// The steps of an extension's schema written for this database.
+    fn extension_steps(extension: &Extension) -> &'static [ExtensionMigration];
+
+    /// The pool, as an extension sees it.
+    fn extension_database(pool: &Pool<Self>) -> ExtensionDatabase<'_>;
+
+    fn watch_new_jobs(
+        pool: &Pool<Self>,
+        wake: Arc<Notify>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+}

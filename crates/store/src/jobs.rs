@@ -1,0 +1,257 @@
+//! Jobs as submitted and looked up: queueing (with idempotency keys),
+//! listing, counting, deleting, and the events that record their history.
+//! What happens to a job once queued is in `leases`.
+
+use serde_json::{json, Value};
+use sqlx::{Pool, Transaction};
+use uuid::Uuid;
+
+use crate::dialect::Dialect;
+use crate::error::StoreError;
+use crate::model::*;
+use crate::now_ms;
+use crate::repository::StoreResult;
+use crate::rows::*;
+use crate::sql::{sql, Assembled, Backend, StoredRow};
+
+/// Appends a row to a job's history.
+pub(crate) async fn insert_event<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    job_id: &str,
+    kind: &str,
+    data: &Value,
+) -> StoreResult<()> {
+    sql("INSERT INTO job_events (job_id, kind, data, created_at) VALUES ($1, $2, $3, $4)")
+        .bind(job_id)
+        .bind(kind)
+        .bind(data.to_string())
+        .bind(now_ms())
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// Records the job's state as it is now in its history.
+pub(crate) async fn insert_state_event<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    job: &JobRecord,
+) -> StoreResult<()> {
+    insert_event(tx, &job.id, "state", &state_event(job)).await
+}
+
+/// Records progress (and the stage reached) in a job's history.
+pub(crate) async fn insert_progress_event<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    job_id: &str,
+    progress: f64,
+    stage: Option<&str>,
+) -> StoreResult<()> {
+    let data = json!({ "progress": progress, "stage": stage });
+    insert_event(tx, job_id, "progress", &data).await
+}
+
+/// Wakes the idle workers of other processes when the transaction commits.
+pub(crate) async fn announce_new_job<DB: Dialect>(tx: &mut Transaction<'_, DB>) -> StoreResult<()> {
+    if let Some(announce) = DB::ANNOUNCE_NEW_JOB {
+        sql(announce).execute(tx).await?;
+    }
+    Ok(())
+}
+
+/// Inserts a queued job and its first event; `None` when the owner already
+/// used the job's idempotency key.
+async fn insert_queued_job<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    job: &NewJob,
+) -> StoreResult<Option<JobRecord>> {
+    let now = now_ms();
+    let inserted = sql(
+        "INSERT INTO jobs (id, owner_id, pipeline, upload_id, params, state, max_attempts, \
+         run_after, idempotency_key, callback_url, notify_email, created_at, updated_at, \
+         request_fingerprint) \
+         VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7, $8, $9, $10, $7, $7, $11) \
+         ON CONFLICT (owner_id, idempotency_key) DO NOTHING RETURNING *",
+    )
+    .bind(Uuid::now_v7().to_string())
+    .bind(&job.owner_id)
+    .bind(&job.pipeline)
+    .bind(&job.upload_id)
+    .bind(job.params.to_string())
+    .bind(job.max_attempts)
+    .bind(now)
+    .bind(&job.idempotency_key)
+    .bind(&job.notices.callback_url)
+    .bind(&job.notices.email)
+    .bind(job.idempotency_key.as_ref().map(|_| job.fingerprint()))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = inserted else {
+        return Ok(None);
+    };
+    let record = job_from_row(&row)?;
+    insert_state_event(tx, &record).await?;
+    Ok(Some(record))
+}
+
+/// Queues a job, or finds the one its idempotency key stands for.
+pub(crate) async fn create_job<DB: Dialect>(
+    pool: &Pool<DB>,
+    job: NewJob,
+) -> StoreResult<(JobRecord, bool)> {
+    let mut tx = pool.begin().await?;
+    // Insert first (taking the write lock at once) and let the unique
+    // (owner, idempotency key) constraint tell us about an earlier job.
+    if let Some(record) = insert_queued_job(&mut tx, &job).await? {
+        announce_new_job(&mut tx).await?;
+        tx.commit().await?;
+        return Ok((record, true));
+    }
+    let row = sql("SELECT * FROM jobs WHERE owner_id = $1 AND idempotency_key = $2")
+        .bind(&job.owner_id)
+        .bind(&job.idempotency_key)
+        .fetch_one(&mut tx)
+        .await?;
+    tx.commit().await?;
+    let earlier = job_from_row(&row)?;
+    // Jobs from before fingerprints were kept match any submission.
+    let fingerprint = row.opt_text("request_fingerprint")?;
+    if fingerprint.is_some_and(|f| f != job.fingerprint()) {
+        return Err(StoreError::KeyReused { job_id: earlier.id });
+    }
+    Ok((earlier, false))
+}
+
+/// Queues jobs without idempotency keys in one transaction: all or none.
+pub(crate) async fn create_jobs<DB: Dialect>(
+    pool: &Pool<DB>,
+    jobs: Vec<NewJob>,
+) -> StoreResult<Vec<JobRecord>> {
+    if jobs.iter().any(|job| job.idempotency_key.is_some()) {
+        return Err(StoreError::Conflict(
+            "jobs submitted together take no idempotency key".into(),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let mut records = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        // Without an idempotency key there is nothing to conflict with.
+        if let Some(record) = insert_queued_job(&mut tx, job).await? {
+            records.push(record);
+        }
+    }
+    announce_new_job(&mut tx).await?;
+    tx.commit().await?;
+    Ok(records)
+}
+
+pub(crate) async fn job_by_idempotency_key<DB: Backend>(
+    pool: &Pool<DB>,
+    owner_id: &str,
+    key: &str,
+) -> StoreResult<Option<JobRecord>> {
+    let row = sql("SELECT * FROM jobs WHERE owner_id = $1 AND idempotency_key = $2")
+        .bind(owner_id)
+        .bind(key)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(job_from_row).transpose()
+}
+
+/// Ids of jobs that ended before `before`, oldest first.
+pub(crate) async fn jobs_ended_before<DB: Backend>(
+    pool: &Pool<DB>,
+    before: i64,
+    limit: i64,
+) -> StoreResult<Vec<String>> {
+    let rows = sql("SELECT id FROM jobs WHERE finished_at < $1 ORDER BY finished_at LIMIT $2")
+        .bind(before)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(|row| row.text("id")).collect()
+}
+
+pub(crate) async fn get_job<DB: Backend>(
+    pool: &Pool<DB>,
+    id: &str,
+) -> StoreResult<Option<JobRecord>> {
+    let row = sql("SELECT * FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?;
+    row.as_ref().map(job_from_row).transpose()
+}
+
+/// Newest first.
+pub(crate) async fn list_jobs<DB: Backend>(
+    pool: &Pool<DB>,
+    filter: &JobFilter,
+) -> StoreResult<Vec<JobRecord>> {
+    let mut query = Assembled::new("SELECT * FROM jobs WHERE 1 = 1");
+    if let Some(owner) = &filter.owner_id {
+        query = query.push(" AND owner_id = ").push_bind(owner);
+    }
+    if let Some(state) = filter.state {
+        query = query.push(" AND state = ").push_bind(state.as_str());
+    }
+    if let Some(pipeline) = &filter.pipeline {
+        query = query.push(" AND pipeline = ").push_bind(pipeline);
+    }
+    if let Some(before) = &filter.before {
+        query = query.push(" AND id < ").push_bind(before);
+    }
+    let rows = query
+        .push(" ORDER BY id DESC LIMIT ")
+        .push_bind(filter.limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(job_from_row).collect()
+}
+
+/// Deletes a job with its events and artifact records.
+pub(crate) async fn delete_job<DB: Backend>(pool: &Pool<DB>, job_id: &str) -> StoreResult<()> {
+    let mut tx = pool.begin().await?;
+    for statement in [
+        "DELETE FROM job_events WHERE job_id = $1",
+        "DELETE FROM artifacts WHERE job_id = $1",
+        "DELETE FROM jobs WHERE id = $1",
+    ] {
+        sql(statement).bind(job_id).execute(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+pub(crate) async fn count_jobs<DB: Backend>(pool: &Pool<DB>) -> StoreResult<Vec<JobCount>> {
+    let rows = sql("SELECT pipeline, state, COUNT(*) AS n FROM jobs GROUP BY pipeline, state")
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(job_count_from_row).collect()
+}
+
+/// Queued, retrying and running jobs by pipeline and state.
+pub(crate) async fn queue_stats<DB: Backend>(pool: &Pool<DB>) -> StoreResult<Vec<QueueStat>> {
+    let rows = sql(
+        "SELECT pipeline, state, COUNT(*) AS n, MIN(created_at) AS oldest FROM jobs \
+                    WHERE state IN ('queued', 'retrying', 'running') \
+                    GROUP BY pipeline, state ORDER BY pipeline, state",
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(queue_stat_from_row).collect()
+}
+
+pub(crate) async fn events_after<DB: Backend>(
+    pool: &Pool<DB>,
+    job_id: &str,
+    after_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<JobEvent>> {
+    let rows = sql("SELECT * FROM job_events WHERE job_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+        .bind(job_id)
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(event_from_row).collect()
+}

@@ -1,0 +1,326 @@
+//! The transitions of a job once queued, one typed function each: a worker
+//! claims it under a lease, renews the lease with heartbeats and finishes
+//! it with an [`Outcome`]; its owner cancels it; a lease that expired puts
+//! it back in the queue. Each writes the job, its history and the
+//! announcements of what happened in one transaction.
+
+use serde_json::Value;
+use sqlx::{Pool, Transaction};
+use uuid::Uuid;
+
+use crate::dialect::Dialect;
+use crate::jobs::{announce_new_job, insert_progress_event, insert_state_event};
+use crate::model::*;
+use crate::notifications::{enqueue_job_end, enqueue_job_event};
+use crate::now_ms;
+use crate::repository::StoreResult;
+use crate::rows::*;
+use crate::sql::{sql, Backend, StoredRow};
+
+/// Takes a runnable job of one of `pipelines` under a new lease, fairly
+/// across owners and passing over those with `max_running_per_owner` running.
+pub(crate) async fn claim<DB: Dialect>(
+    pool: &Pool<DB>,
+    worker_id: &str,
+    pipelines: &[String],
+    lease_ttl_ms: i64,
+    max_running_per_owner: Option<i64>,
+) -> StoreResult<Option<ClaimedJob>> {
+    let now = now_ms();
+    let lease = LeaseToken(Uuid::new_v4().to_string());
+    let mut tx = pool.begin().await?;
+    if let (Some(_), Some(serialize)) = (max_running_per_owner, DB::SERIALIZE_CLAIMS) {
+        // Claims that count against a cap must see each other.
+        sql(serialize).execute(&mut tx).await?;
+    }
+    let row = sql(DB::CLAIM_JOB)
+        .bind(&lease.0)
+        .bind(now + lease_ttl_ms)
+        .bind(worker_id)
+        .bind(now)
+        .bind(Value::from(pipelines.to_vec()).to_string())
+        .bind(max_running_per_owner.unwrap_or(i64::MAX))
+        .fetch_optional(&mut tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let job = job_from_row(&row)?;
+    insert_state_event(&mut tx, &job).await?;
+    tx.commit().await?;
+    Ok(Some(ClaimedJob { job, lease }))
+}
+
+/// Renews the lease and, when given, records progress and stage (and
+/// announces it).
+pub(crate) async fn heartbeat<DB: Backend>(
+    pool: &Pool<DB>,
+    job_id: &str,
+    lease: &LeaseToken,
+    lease_ttl_ms: i64,
+    progress: Option<(f64, Option<String>)>,
+) -> StoreResult<Heartbeat> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    let cancel_requested = match progress {
+        Some((fraction, stage)) => {
+            let job = renew_with_progress(
+                &mut tx,
+                job_id,
+                lease,
+                now,
+                now + lease_ttl_ms,
+                fraction,
+                stage,
+            )
+            .await?;
+            let Some(job) = job else {
+                return Ok(Heartbeat::LeaseLost);
+            };
+            job.cancel_requested
+        }
+        None => {
+            let row = sql("UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
+                           WHERE id = $3 AND lease_token = $4 AND state = 'running' \
+                           RETURNING cancel_requested")
+            .bind(now + lease_ttl_ms)
+            .bind(now)
+            .bind(job_id)
+            .bind(&lease.0)
+            .fetch_optional(&mut tx)
+            .await?;
+            let Some(row) = row else {
+                return Ok(Heartbeat::LeaseLost);
+            };
+            row.int("cancel_requested")? != 0
+        }
+    };
+    tx.commit().await?;
+    Ok(if cancel_requested {
+        Heartbeat::CancelRequested
+    } else {
+        Heartbeat::Renewed
+    })
+}
+
+/// A beat that reports progress: it is recorded and announced, which takes
+/// the job. `None` when the lease was lost.
+async fn renew_with_progress<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    job_id: &str,
+    lease: &LeaseToken,
+    now: i64,
+    lease_expires_at: i64,
+    fraction: f64,
+    stage: Option<String>,
+) -> StoreResult<Option<JobRecord>> {
+    let row = sql(
+        "UPDATE jobs SET lease_expires_at = $1, updated_at = $2, progress = $3, \
+                   stage = $4 WHERE id = $5 AND lease_token = $6 AND state = 'running' \
+                   RETURNING *",
+    )
+    .bind(lease_expires_at)
+    .bind(now)
+    .bind(fraction)
+    .bind(stage.as_deref())
+    .bind(job_id)
+    .bind(&lease.0)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let job = job_from_row(&row)?;
+    insert_progress_event(tx, job_id, fraction, stage.as_deref()).await?;
+    enqueue_job_event(tx, &job, "job.progress").await?;
+    Ok(Some(job))
+}
+
+/// What finishing a hold writes into the job, by outcome.
+struct Ending {
+    state: JobState,
+    error: Option<String>,
+    /// When it may run again; `None` keeps the time it had.
+    run_after: Option<i64>,
+    warnings: Vec<String>,
+    /// A released job's attempt does not count.
+    attempts_delta: i64,
+    finished_at: Option<i64>,
+    /// `None` keeps the progress it reached.
+    progress: Option<f64>,
+}
+
+impl Ending {
+    /// What reaching `state` writes unless the outcome says more: the job
+    /// ends now, with no error nor warnings, its run time and progress kept.
+    fn at(state: JobState, now: i64) -> Self {
+        Ending {
+            state,
+            error: None,
+            run_after: None,
+            warnings: Vec::new(),
+            attempts_delta: 0,
+            finished_at: Some(now),
+            progress: None,
+        }
+    }
+
+    fn of(outcome: Outcome, now: i64) -> Self {
+        match outcome {
+            Outcome::Succeeded { warnings } => Ending {
+                warnings,
+                progress: Some(1.0),
+                ..Ending::at(JobState::Succeeded, now)
+            },
+            Outcome::Failed { error } => Ending {
+                error: Some(error),
+                ..Ending::at(JobState::Failed, now)
+            },
+            Outcome::Retry { error, run_after } => Ending {
+                error: Some(error),
+                run_after: Some(run_after),
+                finished_at: None,
+                ..Ending::at(JobState::Retrying, now)
+            },
+            Outcome::Cancelled => Ending::at(JobState::Cancelled, now),
+            Outcome::Released => Ending {
+                run_after: Some(now),
+                attempts_delta: -1,
+                finished_at: None,
+                progress: Some(0.0),
+                ..Ending::at(JobState::Queued, now)
+            },
+        }
+    }
+}
+
+/// Ends the worker's hold on the job; false when the lease was lost
+/// (nothing written).
+pub(crate) async fn finish<DB: Backend>(
+    pool: &Pool<DB>,
+    job_id: &str,
+    lease: &LeaseToken,
+    outcome: Outcome,
+) -> StoreResult<bool> {
+    let now = now_ms();
+    let ending = Ending::of(outcome, now);
+    let mut tx = pool.begin().await?;
+    let row = sql(
+        "UPDATE jobs SET state = $1, error = $2, run_after = COALESCE($3, run_after), \
+                   warnings = $4, attempts = attempts + $5, finished_at = $6, \
+                   progress = COALESCE($7, progress), lease_token = NULL, \
+                   lease_expires_at = NULL, updated_at = $8 \
+                   WHERE id = $9 AND lease_token = $10 AND state = 'running' RETURNING *",
+    )
+    .bind(ending.state.as_str())
+    .bind(ending.error)
+    .bind(ending.run_after)
+    .bind(Value::from(ending.warnings).to_string())
+    .bind(ending.attempts_delta)
+    .bind(ending.finished_at)
+    .bind(ending.progress)
+    .bind(now)
+    .bind(job_id)
+    .bind(&lease.0)
+    .fetch_optional(&mut tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(false);
+    };
+    let job = job_from_row(&row)?;
+    if job.state == JobState::Succeeded {
+        // Watchers see progress reach 1 before the end, in this same
+        // transaction (the worker writes no last beat).
+        insert_progress_event(&mut tx, job_id, 1.0, job.stage.as_deref()).await?;
+    }
+    insert_state_event(&mut tx, &job).await?;
+    enqueue_job_end(&mut tx, &job).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Cancels a waiting job at once, or flags a running one for its worker.
+/// The job as it is afterwards; `None` when there is no such job.
+pub(crate) async fn cancel<DB: Backend>(
+    pool: &Pool<DB>,
+    job_id: &str,
+) -> StoreResult<Option<JobRecord>> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    let cancelled = sql(
+        "UPDATE jobs SET state = 'cancelled', finished_at = $1, updated_at = $1 \
+                         WHERE id = $2 AND state IN ('queued', 'retrying') RETURNING *",
+    )
+    .bind(now)
+    .bind(job_id)
+    .fetch_optional(&mut tx)
+    .await?;
+    let job = match cancelled {
+        Some(row) => {
+            let job = job_from_row(&row)?;
+            insert_state_event(&mut tx, &job).await?;
+            enqueue_job_end(&mut tx, &job).await?;
+            Some(job)
+        }
+        None => {
+            let row = sql(
+                "UPDATE jobs SET cancel_requested = CASE WHEN state = 'running' \
+                           THEN 1 ELSE cancel_requested END WHERE id = $1 RETURNING *",
+            )
+            .bind(job_id)
+            .fetch_optional(&mut tx)
+            .await?;
+            row.as_ref().map(job_from_row).transpose()?
+        }
+    };
+    tx.commit().await?;
+    Ok(job)
+}
+
+/// Requeues (or fails, when out of attempts, or cancels, when asked to)
+/// the running jobs whose lease expired; the ids of those it touched.
+pub(crate) async fn requeue_expired<DB: Dialect>(pool: &Pool<DB>) -> StoreResult<Vec<String>> {
+    let now = now_ms();
+    let expired = sql("SELECT id FROM jobs WHERE state = 'running' AND lease_expires_at < $1")
+        .bind(now)
+        .fetch_all(pool)
+        .await?;
+    let mut requeued = Vec::new();
+    for row in expired {
+        let job_id = row.text("id")?;
+        if requeue_one(pool, &job_id, now).await? {
+            requeued.push(job_id);
+        }
+    }
+    Ok(requeued)
+}
+
+/// One job whose lease expired, in a transaction of its own; false when
+/// its worker renewed or finished it meanwhile.
+async fn requeue_one<DB: Dialect>(pool: &Pool<DB>, job_id: &str, now: i64) -> StoreResult<bool> {
+    let mut tx = pool.begin().await?;
+    let row = sql("UPDATE jobs SET \
+                     state = CASE WHEN cancel_requested = 1 THEN 'cancelled' \
+                                  WHEN attempts >= max_attempts THEN 'failed' \
+                                  ELSE 'retrying' END, \
+                     error = CASE WHEN cancel_requested = 1 THEN NULL \
+                                  ELSE 'the worker running this job stopped responding' END, \
+                     finished_at = CASE WHEN cancel_requested = 1 OR attempts >= max_attempts \
+                                        THEN $1 ELSE NULL END, \
+                     run_after = $1, lease_token = NULL, lease_expires_at = NULL, updated_at = $1 \
+                   WHERE id = $2 AND state = 'running' AND lease_expires_at < $1 \
+                   RETURNING *")
+    .bind(now)
+    .bind(job_id)
+    .fetch_optional(&mut tx)
+    .await?;
+    let requeued = row.is_some();
+    if let Some(row) = row {
+        let job = job_from_row(&row)?;
+        insert_state_event(&mut tx, &job).await?;
+        enqueue_job_end(&mut tx, &job).await?;
+        announce_new_job(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(requeued)
+}
