@@ -204,7 +204,7 @@ impl Worker {
         tokio::select! {
             joined = &mut run => joined.unwrap_or_else(|e| {
                 tracing::error!(job_id = %job.id, error = %e, "pipeline task crashed");
-                Err(PipelineError::permanent("internal error: the pipeline crashed".to_owned()))
+                Err(PipelineError::permanent("internal error: the pipeline crashed"))
             }),
             _ = stop.token().cancelled() => {
                 run.abort();
@@ -257,6 +257,9 @@ impl Worker {
         result: Result<RunSummary, PipelineError>,
         stop_reason: Option<StopReason>,
     ) -> &'static str {
+        if let Err(error) = &result {
+            log_cause(&job.id, error);
+        }
         let outcome = match (result, stop_reason) {
             (_, Some(StopReason::LeaseLost)) => {
                 tracing::warn!(job_id = %job.id, "lease lost: this worker's result is discarded");
@@ -279,14 +282,12 @@ impl Worker {
             (Ok(summary), None) => Outcome::Succeeded {
                 warnings: summary.warnings,
             },
-            (Err(PipelineError::Permanent { message, cause }), None) => {
-                log_cause(&job.id, cause.as_deref());
+            (Err(PipelineError::Permanent { message, .. }), None) => {
                 Outcome::Failed { error: message }
             }
-            (Err(PipelineError::Transient { message, cause }), None)
+            (Err(PipelineError::Transient { message, .. }), None)
                 if job.attempts < job.max_attempts =>
             {
-                log_cause(&job.id, cause.as_deref());
                 let delay = retry_delay(
                     job.attempts,
                     self.engine.config.retry_base_delay,
@@ -297,12 +298,9 @@ impl Worker {
                     run_after: now_ms() + delay.as_millis() as i64,
                 }
             }
-            (Err(PipelineError::Transient { message, cause }), None) => {
-                log_cause(&job.id, cause.as_deref());
-                Outcome::Failed {
-                    error: format!("{message} (gave up after {} attempts)", job.attempts),
-                }
-            }
+            (Err(PipelineError::Transient { message, .. }), None) => Outcome::Failed {
+                error: format!("{message} (gave up after {} attempts)", job.attempts),
+            },
         };
         // What a stopped run wrote is not a result.
         if matches!(outcome, Outcome::Cancelled | Outcome::Released)
@@ -481,8 +479,8 @@ async fn reap_expired_leases(engine: Engine, stop: CancellationToken) {
 
 /// The error beneath a failed run goes to the log; the job keeps only its
 /// message, which is written for the user.
-fn log_cause(job_id: &str, cause: Option<&(dyn std::error::Error + Send + Sync)>) {
-    if let Some(cause) = cause {
+fn log_cause(job_id: &str, error: &PipelineError) {
+    if let Some(cause) = std::error::Error::source(error) {
         tracing::warn!(job_id, cause = ?cause, "the run failed");
     }
 }

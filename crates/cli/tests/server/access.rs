@@ -10,7 +10,7 @@ use crate::harness::{expect, fixture, Server};
 #[tokio::test]
 async fn another_user_sees_nothing_of_mine() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "1"]);
     let alice = server.user("alice@example.com").await;
     let mallory = server.user("mallory@example.com").await;
 
@@ -59,7 +59,7 @@ async fn another_user_sees_nothing_of_mine() {
 #[tokio::test]
 async fn bad_credentials_get_401() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "0", "--token-ttl-s", "3"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "0", "--token-ttl-s", "3"]);
     let mut alice = server.user("alice@example.com").await;
     let anonymous = server.client();
 
@@ -120,8 +120,7 @@ async fn login_takes_the_oauth2_form_and_is_rate_limited() {
     let server = Server::in_process(
         dir.path(),
         &["--workers", "0", "--login-attempts-per-minute", "3"],
-    )
-    .await;
+    );
     let client = server.client();
     client.register("bob@example.com", "a good password").await;
     let response = client
@@ -210,7 +209,7 @@ async fn admin_made_on_the_command_line_can_log_in() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let server = Server::in_process(dir.path(), &["--workers", "0"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "0"]);
     let mut admin = server.client();
     admin.login("root@example.com", "an admin password").await;
     let me: Value = expect(admin.get("/v1/me").await, StatusCode::OK).await;

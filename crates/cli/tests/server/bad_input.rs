@@ -11,8 +11,7 @@ async fn bad_files_are_refused_with_a_reason() {
     let server = Server::in_process(
         dir.path(),
         &["--workers", "1", "--max-upload-bytes", "100000"],
-    )
-    .await;
+    );
     let client = server.user("ivan@example.com").await;
 
     let body = expect(
@@ -66,7 +65,7 @@ async fn bad_files_are_refused_with_a_reason() {
 #[tokio::test]
 async fn bad_requests_are_named() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "1"]);
     let client = server.user("judy@example.com").await;
 
     let body = expect(
@@ -159,7 +158,7 @@ async fn bad_requests_are_named() {
 #[tokio::test]
 async fn a_damaged_video_is_processed_with_a_warning_or_refused_clearly() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "1"]);
     let client = server.user("mallet@example.com").await;
     let upload_id = client.upload(&fixture("Megamind_bugy.avi")).await;
     let response = client
@@ -188,7 +187,7 @@ async fn a_damaged_video_is_processed_with_a_warning_or_refused_clearly() {
 #[tokio::test]
 async fn oversized_json_bodies_get_413() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "0"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "0"]);
     let client = server.user("nina@example.com").await;
     let body = json!({"pipeline": "sleep", "name": "x".repeat(2 * 1024 * 1024)}).to_string();
     for path in ["/v1/jobs", "/v1/auth/register", "/v1/api-keys"] {

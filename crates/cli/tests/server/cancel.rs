@@ -10,7 +10,7 @@ use crate::harness::{expect, Server};
 #[tokio::test]
 async fn a_running_job_is_cancelled_within_two_seconds() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "1"]);
     let client = server.user("dave@example.com").await;
     let job = client
         .submit(json!({"pipeline": "sleep", "params": {"seconds": 60}}))
@@ -49,7 +49,7 @@ async fn a_running_job_is_cancelled_within_two_seconds() {
 async fn a_queued_job_is_cancelled_at_once() {
     let dir = tempfile::tempdir().unwrap();
     // No workers: the job stays queued.
-    let server = Server::in_process(dir.path(), &["--workers", "0"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "0"]);
     let client = server.user("erin@example.com").await;
     let job = client
         .submit(json!({"pipeline": "sleep", "params": {"seconds": 1}}))

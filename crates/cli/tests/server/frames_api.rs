@@ -68,7 +68,7 @@ fn video<'a>(list: &'a Value, id: &str) -> &'a Value {
 #[tokio::test]
 async fn frames_api_uploads_extracts_and_downloads() {
     let root = tempfile::tempdir().unwrap();
-    let server = Server::in_process(root.path(), &[]).await;
+    let server = Server::in_process(root.path(), &[]);
     let alice = account(&server, "alice@example.com").await;
 
     let created = expect(upload(&alice, Some("5")).await, StatusCode::CREATED).await;
@@ -113,7 +113,7 @@ async fn frames_api_uploads_extracts_and_downloads() {
 #[tokio::test]
 async fn frames_api_refuses_bad_requests_clearly() {
     let root = tempfile::tempdir().unwrap();
-    let server = Server::in_process(root.path(), &["--workers", "0"]).await;
+    let server = Server::in_process(root.path(), &["--workers", "0"]);
     let alice = account(&server, "alice@example.com").await;
 
     for interval in ["0", "-1", "often"] {

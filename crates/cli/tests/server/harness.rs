@@ -168,7 +168,7 @@ impl Server {
     /// Starts a node in this process, as `kinoflow serve` with `args` would
     /// run it, on a random port with its own data dir under `root`: no binary
     /// to start and no log to read, for tests that only talk HTTP to it.
-    pub async fn in_process(root: &Path, args: &[&str]) -> Server {
+    pub fn in_process(root: &Path, args: &[&str]) -> Server {
         use clap::Parser;
         let data_dir = root.join("data");
         let data = data_dir.to_str().unwrap();

@@ -36,7 +36,7 @@ async fn submit_form_keyed(client: &Client, key: &str, file: Vec<u8>) -> reqwest
 #[tokio::test]
 async fn a_key_sent_again_with_another_submission_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "0"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "0"]);
     let client = server.user("mia@example.com").await;
     let sleep = |params: Value| json!({"pipeline": "sleep", "params": params});
 

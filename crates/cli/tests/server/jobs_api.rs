@@ -10,7 +10,7 @@ use crate::harness::{expect, field_names, fixture, pipeline_names, Server};
 #[tokio::test]
 async fn jobs_are_listed_filtered_and_paged() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "0"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "0"]);
     let client = server.user("kim@example.com").await;
     let mut ids = Vec::new();
     for _ in 0..5 {
@@ -51,7 +51,7 @@ async fn jobs_are_listed_filtered_and_paged() {
 #[tokio::test]
 async fn an_idempotency_key_returns_the_first_job() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "0"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "0"]);
     let client = server.user("leo@example.com").await;
     let submit = || async {
         let response = client
@@ -84,7 +84,7 @@ async fn an_idempotency_key_returns_the_first_job() {
 #[tokio::test]
 async fn a_job_and_its_file_in_one_multipart_request() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "1"]);
     let client = server.user("noor@example.com").await;
     let form = Form::new()
         .text("pipeline", "probe")
@@ -119,7 +119,7 @@ async fn a_job_and_its_file_in_one_multipart_request() {
 #[tokio::test]
 async fn operations_routes_answer() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "1"]);
     let client = server.user("olga@example.com").await;
     let job = client
         .submit(json!({"pipeline": "sleep", "params": {"seconds": 0}}))
@@ -160,7 +160,7 @@ async fn operations_routes_answer() {
 #[tokio::test]
 async fn a_batch_is_queued_whole_or_not_at_all() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "2"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "2"]);
     let client = server.user("bea@example.com").await;
     let noop = json!({"pipeline": "sleep", "params": {"seconds": 0}});
 
@@ -230,8 +230,7 @@ async fn a_batch_is_queued_whole_or_not_at_all() {
 #[tokio::test]
 async fn the_sleep_pipeline_is_offered_only_when_test_pipelines_are_enabled() {
     let dir = tempfile::tempdir().unwrap();
-    let server =
-        Server::in_process(dir.path(), &["--workers", "0", "--test-pipelines", "false"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "0", "--test-pipelines", "false"]);
     let client = server.user("lee@example.com").await;
     let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
     assert_eq!(pipeline_names(&pipelines), ["biomech", "frames", "probe"]);

@@ -8,7 +8,7 @@ use crate::harness::{expect, sleep_past_expiry, Server};
 #[tokio::test]
 async fn a_signed_link_downloads_until_it_expires() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "1"]);
     let client = server.user("tess@example.com").await;
     let job_id = &client.probed_job().await;
     let links = format!("/v1/jobs/{job_id}/links");

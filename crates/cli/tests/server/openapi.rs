@@ -59,7 +59,7 @@ const ROUTES: &[(&str, &str)] = &[
 #[tokio::test]
 async fn the_openapi_document_is_valid_and_complete() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "0"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "0"]);
     let document = expect(server.client().get("/openapi.json").await, StatusCode::OK).await;
     assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
 

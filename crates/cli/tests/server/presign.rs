@@ -24,7 +24,7 @@ async fn presign(client: &Client, filename: &str, size: usize) -> Value {
 #[tokio::test]
 async fn a_presigned_upload_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::in_process(dir.path(), &["--workers", "1"]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "1"]);
     let client = server.user("vic@example.com").await;
     let video = std::fs::read(fixture("vtest.avi")).unwrap();
     let sha256 = sha256_hex(&video);
@@ -107,8 +107,7 @@ async fn a_presigned_upload_round_trip() {
 async fn on_s3_uploads_and_links_go_straight_to_storage() {
     let dir = tempfile::tempdir().unwrap();
     let storage = s3_storage_url("presign");
-    let server =
-        Server::in_process(dir.path(), &["--workers", "1", "--storage-url", &storage]).await;
+    let server = Server::in_process(dir.path(), &["--workers", "1", "--storage-url", &storage]);
     let client = server.user("uma@example.com").await;
     let video = std::fs::read(fixture("vtest.avi")).unwrap();
 
