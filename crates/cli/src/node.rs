@@ -5,7 +5,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::runtime::{open_engine, start_notifier, start_sweeper, token_secret};
+use crate::runtime::{open_parts, start_notifier, start_sweeper, token_secret, Parts};
 
 /// Serves the API on `listener` (and runs the configured workers) until
 /// `shutdown` fires; returns once everything has stopped.
@@ -14,12 +14,13 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let engine = open_engine(config).await?;
+    let Parts { store, engine } = open_parts(config).await?;
     let server_config = config.server_config(token_secret(config)?);
-    let notifier = start_notifier(config, &engine, &server_config.jwt_secret, shutdown.clone())?;
+    let notifier = start_notifier(config, &store, &server_config.jwt_secret, shutdown.clone())?;
     let sweeper = start_sweeper(config, &engine, shutdown.clone());
     let served = kinoflow_server::serve(
         engine,
+        store,
         &server_config,
         listener,
         config.node.workers,

@@ -24,15 +24,29 @@ pub async fn require_media_tools() -> anyhow::Result<()> {
         .context("kinoflow needs ffmpeg and ffprobe on PATH (scripts/install-deps installs them)")
 }
 
-/// The engine the configuration describes, with every pipeline it offers.
-pub async fn open_engine(config: &Config) -> anyhow::Result<Engine> {
-    let data_dir = &config.node.data_dir;
-    create_private_dir(data_dir)?;
-    let store = open_store(config.node.database_url.expose()).await?;
+/// What a node runs on: its database, and the engine over that database
+/// and the storage, with every pipeline it offers.
+pub struct Parts {
+    /// For the records the engine does not run: accounts, keys, webhooks.
+    pub store: Arc<dyn Store>,
+    pub engine: Engine,
+}
+
+/// The database and engine the configuration describes.
+pub async fn open_parts(config: &Config) -> anyhow::Result<Parts> {
+    let store = open_database(config).await?;
     let blobs = open_blobs(&config.node.storage_url).await?;
     let pipelines = kinoflow_pipelines::all(config.pipeline_options());
     let engine_config = config.engine_config(&pipelines.names())?;
-    Ok(Engine::new(store, blobs, pipelines, engine_config))
+    let engine = Engine::new(store.clone(), blobs, pipelines, engine_config);
+    Ok(Parts { store, engine })
+}
+
+/// The database the configuration names, in a data directory only its
+/// owner may enter.
+pub async fn open_database(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    create_private_dir(&config.node.data_dir)?;
+    open_store(config.node.database_url.expose()).await
 }
 
 /// Creates the data directory, or narrows an existing one, so that only its
@@ -98,7 +112,7 @@ pub fn token_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
 /// until `shutdown` fires; `jwt_secret` signs the links in mail.
 pub fn start_notifier(
     config: &Config,
-    engine: &Engine,
+    store: &Arc<dyn Store>,
     jwt_secret: &[u8],
     shutdown: CancellationToken,
 ) -> anyhow::Result<JoinHandle<()>> {
@@ -111,12 +125,8 @@ pub fn start_notifier(
             .unwrap_or("http://localhost"),
         config.mail_link_ttl(),
     );
-    let notifier = Notifier::new(
-        engine.store.clone(),
-        config.notifier_config()?,
-        Arc::new(links),
-    )
-    .map_err(anyhow::Error::msg)?;
+    let notifier = Notifier::new(store.clone(), config.notifier_config()?, Arc::new(links))
+        .map_err(anyhow::Error::msg)?;
     Ok(tokio::spawn(notifier.run(shutdown)))
 }
 

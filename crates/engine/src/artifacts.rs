@@ -4,11 +4,12 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::engine::Engine;
 use crate::pipeline::PipelineError;
 use crate::stop::{JobStop, StopReason};
-use kinoflow_blobs::BlobStore;
+use kinoflow_blobs::{Access, BlobError, BlobReader, BlobStore, ByteRange};
 use kinoflow_store::{now_ms, ArtifactRecord, LeaseToken, Store, StoreError};
 
 /// Artifact names are single file names: letters, digits, `.`, `_`, `-`, not
@@ -145,5 +146,26 @@ impl Engine {
         name: &str,
     ) -> Result<Option<ArtifactRecord>, StoreError> {
         self.store.get_artifact(job_id, name).await
+    }
+
+    /// Reads an artifact, or the part of it in `range`.
+    pub async fn read_artifact(
+        &self,
+        artifact: &ArtifactRecord,
+        range: Option<ByteRange>,
+    ) -> Result<BlobReader, BlobError> {
+        self.blobs.get(&artifact.blob_key, range).await
+    }
+
+    /// A URL the storage signs for reading an artifact for `ttl`, when the
+    /// storage signs URLs.
+    pub async fn artifact_url(
+        &self,
+        artifact: &ArtifactRecord,
+        ttl: Duration,
+    ) -> Result<Option<String>, BlobError> {
+        self.blobs
+            .presigned_url(Access::Read, &artifact.blob_key, ttl)
+            .await
     }
 }

@@ -86,8 +86,8 @@ impl Checked {
 /// The shared core every front end and worker uses.
 #[derive(Clone)]
 pub struct Engine {
-    pub store: Arc<dyn Store>,
-    pub blobs: Arc<dyn BlobStore>,
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) blobs: Arc<dyn BlobStore>,
     pub pipelines: PipelineRegistry,
     pub config: EngineConfig,
     pub metrics: EngineMetrics,

@@ -12,6 +12,7 @@ mod metrics;
 mod params;
 mod pipeline;
 mod progress;
+mod records;
 mod registry;
 mod stop;
 mod sweeper;
@@ -26,9 +27,12 @@ pub use metrics::EngineMetrics;
 pub use params::FieldError;
 pub use pipeline::{InputKind, JobContext, Pipeline, PipelineError, RunSummary};
 pub use progress::ProgressReporter;
+pub use records::Readiness;
 pub use registry::PipelineRegistry;
 pub use sweeper::{Sweeper, SweeperConfig};
-pub use uploads::presigned_prefix;
+pub use uploads::{
+    presigned_prefix, Announced, Announcement, NewUpload, PresignedError, UploadError,
+};
 pub use worker::{WorkerPool, WorkerPoolHandle, ANNOUNCE_INTERVAL};
 
 pub use kinoflow_blobs as blobs;

@@ -18,12 +18,15 @@ mod signing;
 mod state;
 mod views;
 
+use std::any::Any;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
+use kinoflow_engine::store::Store;
 use kinoflow_engine::{Engine, WorkerPool};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -107,9 +110,17 @@ pub fn app(state: AppState) -> Router {
             metrics::track_latency,
         ))
         .layer(DefaultBodyLimit::max(SMALL_BODY_LIMIT))
-        .layer(CatchPanicLayer::custom(|_| {
-            axum::response::IntoResponse::into_response(ApiError::internal("handler panicked"))
+        .layer(CatchPanicLayer::custom(|panic: Box<dyn Any + Send>| {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|text| text.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            axum::response::IntoResponse::into_response(ApiError::internal(format!(
+                "handler panicked: {what}"
+            )))
         }))
+        .layer(axum::middleware::from_fn(error::log_server_errors))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -119,13 +130,14 @@ pub fn app(state: AppState) -> Router {
 /// period and gives the rest back to the queue.
 pub async fn serve(
     engine: Engine,
+    store: Arc<dyn Store>,
     config: &ServerConfig,
     listener: TcpListener,
     workers: usize,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let address: SocketAddr = listener.local_addr()?;
-    let state = AppState::new(engine.clone(), config, address, shutdown.clone());
+    let state = AppState::new(engine.clone(), store, config, address, shutdown.clone());
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(%address, workers, "listening on http://{address}");
     let http = listener::serve(listener, app(state), config.connections, shutdown.clone());

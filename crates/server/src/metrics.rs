@@ -112,7 +112,7 @@ pub async fn track_latency(
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Result<String, ApiError> {
-    let counts = state.engine.store.count_jobs().await?;
+    let counts = state.engine.count_jobs().await?;
     let metrics = &state.http_metrics;
     metrics.jobs.reset();
     metrics.queue_depth.reset();

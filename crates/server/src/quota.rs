@@ -3,9 +3,7 @@
 //! uploads. Jobs still store their results; a user past the quota makes room
 //! by deleting uploads or jobs.
 
-use axum::http::StatusCode;
-
-use crate::error::ApiError;
+use crate::error::{code, ApiError};
 use crate::state::AppState;
 
 /// The most bytes one upload of this user may hold now.
@@ -26,7 +24,7 @@ impl UploadLimit {
         let Some(quota) = state.user_quota_bytes else {
             return Ok(largest);
         };
-        let used = state.engine.store.storage_used(user_id).await?;
+        let used = state.engine.storage_used(user_id).await?;
         let room = quota.saturating_sub(u64::try_from(used).unwrap_or(0));
         Ok(if room < largest.bytes {
             Self {
@@ -51,8 +49,7 @@ impl UploadLimit {
     pub fn refusal(&self) -> ApiError {
         match self.quota {
             Some(quota) => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "quota_exceeded",
+                code::QUOTA_EXCEEDED,
                 format!(
                     "the upload does not fit in your storage quota of {quota} bytes \
                      ({} bytes left); delete uploads or jobs you no longer need",

@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kinoflow_engine::store::Store;
 use kinoflow_engine::Engine;
 use tokio_util::sync::CancellationToken;
 
@@ -41,7 +42,11 @@ pub struct ServerConfig {
 /// The handlers' shared state.
 #[derive(Clone)]
 pub struct AppState {
+    /// Jobs, uploads and artifacts: everything the engine runs goes through it.
     pub engine: Engine,
+    /// Accounts, API keys, webhook endpoints and deliveries, records the
+    /// engine does not run.
+    pub store: Arc<dyn Store>,
     pub tokens: Arc<TokenKeys>,
     pub auth_limits: Arc<AuthLimits>,
     pub passwords: Arc<PasswordHashing>,
@@ -65,6 +70,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(
         engine: Engine,
+        store: Arc<dyn Store>,
         config: &ServerConfig,
         address: SocketAddr,
         shutdown: CancellationToken,
@@ -85,6 +91,7 @@ impl AppState {
             http_metrics,
             shutdown,
             engine,
+            store,
         }
     }
 }

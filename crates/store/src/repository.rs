@@ -43,6 +43,8 @@ pub trait Store: Send + Sync + 'static {
     // Uploads.
     async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()>;
     async fn get_upload(&self, id: &str) -> StoreResult<Option<UploadRecord>>;
+    /// Those of `ids` that exist, in any order, in one round trip.
+    async fn get_uploads(&self, ids: &[String]) -> StoreResult<Vec<UploadRecord>>;
     /// Deletes an upload's record unless a job that has not ended uses it;
     /// ended jobs that used it stop naming it.
     async fn delete_upload(&self, id: &str) -> StoreResult<UploadRemoval>;

@@ -82,6 +82,10 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         uploads::get_upload(&self.pool, id).await
     }
 
+    async fn get_uploads(&self, ids: &[String]) -> StoreResult<Vec<UploadRecord>> {
+        uploads::get_uploads(&self.pool, ids).await
+    }
+
     async fn delete_upload(&self, id: &str) -> StoreResult<UploadRemoval> {
         uploads::delete_upload(&self.pool, id).await
     }

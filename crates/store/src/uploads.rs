@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::now_ms;
 use crate::repository::StoreResult;
 use crate::rows::*;
-use crate::sql::{sql, Backend, On, StoredRow};
+use crate::sql::{sql, Assembled, Backend, On, StoredRow};
 
 pub(crate) async fn insert_upload<'e, DB: Backend>(
     on: impl Into<On<'e, DB>>,
@@ -39,6 +39,22 @@ pub(crate) async fn get_upload<'e, DB: Backend>(
         .fetch_optional(on)
         .await?;
     row.as_ref().map(upload_from_row).transpose()
+}
+
+/// The uploads of these ids that exist, in one statement.
+pub(crate) async fn get_uploads<DB: Backend>(
+    pool: &Pool<DB>,
+    ids: &[String],
+) -> StoreResult<Vec<UploadRecord>> {
+    let Some((first, rest)) = ids.split_first() else {
+        return Ok(Vec::new());
+    };
+    let mut query = Assembled::new("SELECT * FROM uploads WHERE id IN (").push_bind(first);
+    for id in rest {
+        query = query.push(", ").push_bind(id);
+    }
+    let rows = query.push(")").fetch_all(pool).await?;
+    rows.iter().map(upload_from_row).collect()
 }
 
 /// Deletes the record unless a job that has not ended uses it; ended jobs

@@ -377,6 +377,18 @@ async fn uploads_go_unless_a_live_job_uses_them(store: &dyn Store) {
         UploadRemoval::InUse
     ));
     assert!(store.get_upload(&used.id).await.unwrap().is_some());
+    let mut found: Vec<String> = store
+        .get_uploads(&[used.id.clone(), "nope".to_owned(), unused.id.clone()])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|upload| upload.id)
+        .collect();
+    found.sort();
+    let mut expected = vec![used.id.clone(), unused.id.clone()];
+    expected.sort();
+    assert_eq!(found, expected);
+    assert!(store.get_uploads(&[]).await.unwrap().is_empty());
     let removed = store.delete_upload(&ended_with.id).await.unwrap();
     assert!(matches!(removed, UploadRemoval::Removed(u) if u.blob_key == ended_with.blob_key));
     let ended = store.get_job(&ended.id).await.unwrap().unwrap();

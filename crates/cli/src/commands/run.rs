@@ -7,8 +7,10 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use kinoflow_engine::blobs::LocalBlobs;
-use kinoflow_engine::store::{now_ms, JobState, Role, SqliteStore, UploadRecord};
-use kinoflow_engine::{Engine, EngineConfig, Submission, SubmitError, WorkerPool};
+use kinoflow_engine::store::{JobState, Role, SqliteStore, Store};
+use kinoflow_engine::{
+    Engine, EngineConfig, NewUpload, Submission, SubmitError, UploadError, WorkerPool,
+};
 use kinoflow_pipelines::PipelineOptions;
 use tokio::io::AsyncWriteExt;
 
@@ -26,11 +28,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let params = parse_params(params)?;
     let workspace = tempfile::tempdir().context("could not make a temporary directory")?;
-    let engine = local_engine(workspace.path(), options).await?;
-    let user = engine
-        .store
-        .create_user("cli@localhost", "!", Role::User)
-        .await?;
+    let (store, engine) = local_engine(workspace.path(), options).await?;
+    let user = store.create_user("cli@localhost", "!", Role::User).await?;
     let upload_id = match input {
         Some(path) => Some(upload(&engine, &user.id, path).await?),
         None => None,
@@ -63,52 +62,45 @@ pub async fn run(
     save_artifacts(&engine, &job.id, out).await
 }
 
-async fn local_engine(dir: &Path, options: PipelineOptions) -> anyhow::Result<Engine> {
-    let store = SqliteStore::open(&dir.join("kinoflow.db")).await?;
+/// The throw-away database, and the engine over it.
+async fn local_engine(
+    dir: &Path,
+    options: PipelineOptions,
+) -> anyhow::Result<(Arc<SqliteStore>, Engine)> {
+    let store = Arc::new(SqliteStore::open(&dir.join("kinoflow.db")).await?);
     let blobs = LocalBlobs::open(dir.join("blobs")).await?;
     let mut config = EngineConfig::new(dir.join("scratch"));
     // The user waits for this one run at the terminal and can stop it.
     config.max_run_time = Duration::MAX;
-    Ok(Engine::new(
-        Arc::new(store),
+    let engine = Engine::new(
+        store.clone(),
         Arc::new(blobs),
         kinoflow_pipelines::all(options),
         config,
-    ))
+    );
+    Ok((store, engine))
 }
 
 async fn upload(engine: &Engine, owner_id: &str, path: &Path) -> anyhow::Result<String> {
-    let id = uuid::Uuid::now_v7().to_string();
-    let key = format!("uploads/{id}");
-    let meta = engine
-        .blobs
-        .put_file(&key, path)
+    let mut file = tokio::fs::File::open(path)
         .await
         .with_context(|| format!("could not read {}", path.display()))?;
-    if meta.size == 0 {
-        bail!("{} is empty", path.display());
+    let new = NewUpload {
+        owner_id: owner_id.to_owned(),
+        filename: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "input".to_owned()),
+        content_type: mime_guess::from_path(path)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_owned(),
+    };
+    match engine.put_upload(new, &mut file, None).await {
+        Ok(upload) => Ok(upload.id),
+        Err(UploadError::Empty) => bail!("{} is empty", path.display()),
+        Err(e) => Err(e).with_context(|| format!("could not store {}", path.display())),
     }
-    let filename = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "input".to_owned());
-    engine
-        .store
-        .insert_upload(&UploadRecord {
-            id: id.clone(),
-            owner_id: owner_id.to_owned(),
-            content_type: mime_guess::from_path(path)
-                .first_or_octet_stream()
-                .essence_str()
-                .to_owned(),
-            filename,
-            size: meta.size as i64,
-            sha256: meta.sha256,
-            blob_key: key,
-            created_at: now_ms(),
-        })
-        .await?;
-    Ok(id)
 }
 
 /// Shows the job's progress until it ends (Ctrl-C cancels it).
@@ -119,11 +111,7 @@ async fn follow(
     let bar = progress_bar::job_bar();
     let mut interrupted = false;
     loop {
-        let job = engine
-            .store
-            .get_job(job_id)
-            .await?
-            .context("the job disappeared")?;
+        let job = engine.job(job_id).await?.context("the job disappeared")?;
         progress_bar::update(&bar, job.progress, job.state.as_str(), job.stage.as_deref());
         if job.state.is_terminal() {
             bar.finish();
@@ -143,9 +131,9 @@ async fn save_artifacts(engine: &Engine, job_id: &str, out: &Path) -> anyhow::Re
     tokio::fs::create_dir_all(out)
         .await
         .with_context(|| format!("could not create {}", out.display()))?;
-    for artifact in engine.store.list_artifacts(job_id).await? {
+    for artifact in engine.artifacts(job_id).await? {
         let target: PathBuf = out.join(&artifact.name);
-        let mut reader = engine.blobs.get(&artifact.blob_key, None).await?;
+        let mut reader = engine.read_artifact(&artifact, None).await?;
         let mut file = tokio::fs::File::create(&target)
             .await
             .with_context(|| format!("could not write {}", target.display()))?;

@@ -7,7 +7,7 @@ use kinoflow_engine::store::Role;
 use kinoflow_server::{check_new_account, hash_password, normalise_email};
 
 use kinoflow::config::Config;
-use kinoflow::runtime::open_engine;
+use kinoflow::runtime::open_database;
 
 /// Creates a user whose password is read from standard input, which
 /// `password_stdin` (the `--password-stdin` flag) must say: a password is
@@ -28,19 +28,14 @@ pub async fn create(
     let password = password.trim_end_matches(['\n', '\r']).to_owned();
     let email = normalise_email(email);
     if let Err(e) = check_new_account(&email, &password) {
-        let reasons: Vec<String> = e
-            .fields
-            .iter()
-            .map(|f| format!("{}: {}", f.field, f.message))
-            .collect();
-        bail!("{}", reasons.join("; "));
+        bail!("{}", e.describe());
     }
-    let engine = open_engine(&config).await?;
+    let store = open_database(&config).await?;
     let hash = hash_password(password)
         .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
+        .map_err(|e| anyhow::anyhow!(e.describe()))?;
     let role = if admin { Role::Admin } else { Role::User };
-    let user = engine.store.create_user(&email, &hash, role).await?;
+    let user = store.create_user(&email, &hash, role).await?;
     println!(
         "created {} user {} ({})",
         role.as_str(),

@@ -7,17 +7,17 @@ use tokio_util::sync::CancellationToken;
 use crate::commands::serve::cancel_on_signal;
 use kinoflow::config::Config;
 use kinoflow::runtime::{
-    open_engine, require_media_tools, start_notifier, start_sweeper, token_secret,
+    open_parts, require_media_tools, start_notifier, start_sweeper, token_secret, Parts,
 };
 
 pub async fn work(config: Config) -> anyhow::Result<()> {
     require_media_tools().await?;
-    let engine = open_engine(&config).await?;
+    let Parts { store, engine } = open_parts(&config).await?;
     // A worker node is for running jobs: 0 workers would make it idle.
     let workers = config.node.workers.max(1);
     let shutdown = CancellationToken::new();
     tokio::spawn(cancel_on_signal(shutdown.clone()));
-    let notifier = start_notifier(&config, &engine, &token_secret(&config)?, shutdown.clone())?;
+    let notifier = start_notifier(&config, &store, &token_secret(&config)?, shutdown.clone())?;
     let sweeper = start_sweeper(&config, &engine, shutdown.clone());
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(workers, "worker node started");

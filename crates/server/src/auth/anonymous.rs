@@ -36,7 +36,7 @@ impl FromRequestParts<AppState> for MaybeAnonymous {
 
 /// The anonymous account, made on first use.
 async fn anonymous_user(state: &AppState) -> Result<AuthUser, ApiError> {
-    let store = &state.engine.store;
+    let store = &state.store;
     let user = match store.user_by_email(ANONYMOUS_EMAIL).await? {
         Some(user) => user,
         None => match store

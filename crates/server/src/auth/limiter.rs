@@ -11,12 +11,11 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use sha2::{Digest, Sha256};
 
 use super::client::ClientNetwork;
-use crate::error::ApiError;
+use crate::error::{code, ApiError};
 
 /// How often each limiter forgets the keys that have recovered.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
@@ -100,13 +99,9 @@ impl<K: Hash + Eq + Clone> AttemptLimiter<K> {
 
     fn check(&self, key: &K) -> Result<(), ApiError> {
         self.prune_when_due();
-        self.limiter.check_key(key).map_err(|_| {
-            ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                self.refusal,
-            )
-        })
+        self.limiter
+            .check_key(key)
+            .map_err(|_| ApiError::new(code::TOO_MANY_ATTEMPTS, self.refusal))
     }
 
     /// Forgets the keys that could make a full burst again, once a

@@ -63,7 +63,6 @@ impl FromRequestParts<AppState> for AuthUser {
         let credential = bearer_credential(parts)?;
         let user = if credential.starts_with(API_KEY_PREFIX) {
             state
-                .engine
                 .store
                 .user_by_api_key_hash(&hash_api_key(credential))
                 .await?
@@ -71,7 +70,6 @@ impl FromRequestParts<AppState> for AuthUser {
         } else {
             let user_id = state.tokens.verify(credential)?;
             state
-                .engine
                 .store
                 .user_by_id(&user_id)
                 .await?

@@ -9,7 +9,6 @@ use std::marker::PhantomData;
 use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -45,7 +44,7 @@ impl<B> From<ApiError> for CompatError<B> {
 impl<B: ErrorShape> IntoResponse for CompatError<B> {
     fn into_response(self) -> Response {
         let body = B::from_message(self.0.describe());
-        (self.0.status(), Json(body)).into_response()
+        self.0.respond_with(body)
     }
 }
 

@@ -57,7 +57,7 @@ pub async fn list_workers(
     _admin: AdminUser,
 ) -> Result<Json<WorkerList>, ApiError> {
     let since = now_ms() - (ANNOUNCE_INTERVAL * MISSED_ANNOUNCEMENTS).as_millis() as i64;
-    let workers = state.engine.store.list_workers(since).await?;
+    let workers = state.engine.workers(since).await?;
     Ok(Json(WorkerList {
         workers: workers
             .into_iter()
@@ -84,7 +84,7 @@ pub async fn queue(
     _admin: AdminUser,
 ) -> Result<Json<QueueView>, ApiError> {
     let now = now_ms();
-    let stats = state.engine.store.queue_stats().await?;
+    let stats = state.engine.queue_stats().await?;
     Ok(Json(QueueView {
         queue: stats
             .into_iter()

@@ -9,14 +9,14 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kinoflow_engine::store::ArtifactRecord;
-use kinoflow_engine::validate_artifact_name;
+use kinoflow_engine::{validate_artifact_name, Engine};
 use serde::Serialize;
 use tokio_util::compat::FuturesAsyncWriteCompatExt;
 use tokio_util::io::ReaderStream;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{code, ApiError, ErrorBody};
 use crate::shared::visible_job;
 use crate::state::AppState;
 use crate::views::ArtifactView;
@@ -36,7 +36,7 @@ pub async fn list_artifacts(
     Path(id): Path<String>,
 ) -> Result<Json<ArtifactList>, ApiError> {
     let job = visible_job(&state, &user, &id).await?;
-    let artifacts = state.engine.store.list_artifacts(&job.id).await?;
+    let artifacts = state.engine.artifacts(&job.id).await?;
     Ok(Json(ArtifactList {
         artifacts: artifacts.into_iter().map(ArtifactView::from).collect(),
     }))
@@ -62,8 +62,7 @@ pub async fn get_artifact(
     let job = visible_job(&state, &user, &id).await?;
     let artifact = state
         .engine
-        .store
-        .get_artifact(&job.id, &name)
+        .artifact(&job.id, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("artifact"))?;
     serve_artifact(&state, &artifact, headers.get(header::RANGE)).await
@@ -79,11 +78,7 @@ pub async fn serve_artifact(
     let range = range
         .map(|value| requested_range(value, size))
         .transpose()?;
-    let reader = state
-        .engine
-        .blobs
-        .get(&artifact.blob_key, range.clone())
-        .await?;
+    let reader = state.engine.read_artifact(artifact, range.clone()).await?;
     let mut response = Response::new(Body::from_stream(ReaderStream::new(reader)));
     let headers = response.headers_mut();
     let mut set = |name, value: String| {
@@ -119,8 +114,7 @@ pub async fn serve_artifact(
 fn requested_range(value: &HeaderValue, size: u64) -> Result<std::ops::Range<u64>, ApiError> {
     let unsatisfiable = || {
         ApiError::new(
-            StatusCode::RANGE_NOT_SATISFIABLE,
-            "range_not_satisfiable",
+            code::RANGE_NOT_SATISFIABLE,
             format!("the range is outside the artifact's {size} bytes, or has more than one part"),
         )
     };
@@ -156,16 +150,16 @@ pub async fn serve_archive(
     zip_name: &str,
     entry_name: fn(&str) -> String,
 ) -> Result<Response, ApiError> {
-    let artifacts = state.engine.store.list_artifacts(job_id).await?;
+    let artifacts = state.engine.artifacts(job_id).await?;
     if artifacts.is_empty() {
         return Err(ApiError::not_found("artifacts of this job"));
     }
     let (writer, reader) = tokio::io::duplex(256 * 1024);
-    let blobs = state.engine.blobs.clone();
+    let engine = state.engine.clone();
     let job_id = job_id.to_owned();
     let disposition = format!("attachment; filename=\"{zip_name}\"");
     tokio::spawn(async move {
-        if let Err(e) = write_zip(writer, blobs, artifacts, entry_name).await {
+        if let Err(e) = write_zip(writer, engine, artifacts, entry_name).await {
             tracing::warn!(job_id, error = %e, "archive stream stopped");
         }
     });
@@ -181,7 +175,7 @@ pub async fn serve_archive(
 
 async fn write_zip(
     writer: tokio::io::DuplexStream,
-    blobs: std::sync::Arc<dyn kinoflow_engine::blobs::BlobStore>,
+    engine: Engine,
     artifacts: Vec<ArtifactRecord>,
     entry_name: fn(&str) -> String,
 ) -> anyhow::Result<()> {
@@ -192,7 +186,7 @@ async fn write_zip(
             compression_for(&artifact),
         );
         let mut entry_writer = zip.write_entry_stream(entry).await?.compat_write();
-        let mut blob = blobs.get(&artifact.blob_key, None).await?;
+        let mut blob = engine.read_artifact(&artifact, None).await?;
         tokio::io::copy(&mut blob, &mut entry_writer).await?;
         entry_writer.into_inner().close().await?;
     }

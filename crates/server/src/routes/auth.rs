@@ -99,10 +99,7 @@ fn invalid_unless_empty(fields: Vec<FieldError>) -> Result<(), ApiError> {
     if fields.is_empty() {
         Ok(())
     } else {
-        Err(ApiError {
-            fields,
-            ..ApiError::unprocessable("invalid account details")
-        })
+        Err(ApiError::unprocessable("invalid account details").with_fields(fields))
     }
 }
 
@@ -141,7 +138,7 @@ pub async fn register(
     refuse_oversized(&credentials)?;
     let email = normalise_email(&credentials.email);
     check_new_account(&email, &credentials.password)?;
-    let store = &state.engine.store;
+    let store = &state.store;
     // A taken address is refused before the costly hash.
     if store.user_by_email(&email).await?.is_some() {
         return Err(ApiError::conflict(format!(
@@ -171,7 +168,7 @@ pub async fn token(
     refuse_oversized(&credentials)?;
     let email = normalise_email(&credentials.email);
     state.auth_limits.check_login_to(&email)?;
-    let user = state.engine.store.user_by_email(&email).await?;
+    let user = state.store.user_by_email(&email).await?;
     let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
     let valid = state
         .passwords
@@ -243,7 +240,6 @@ pub async fn update_me(
         require_mail(&state, "notify_by_email")?;
     }
     let updated = state
-        .engine
         .store
         .set_notify_by_email(&user.id, on)
         .await?
@@ -268,7 +264,6 @@ pub async fn create_api_key(
     }
     let (key, prefix, hash) = new_api_key();
     let record = state
-        .engine
         .store
         .create_api_key(&user.id, name, &prefix, &hash)
         .await?;
@@ -288,7 +283,7 @@ pub async fn list_api_keys(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<ApiKeyList>, ApiError> {
-    let keys = state.engine.store.list_api_keys(&user.id).await?;
+    let keys = state.store.list_api_keys(&user.id).await?;
     Ok(Json(ApiKeyList {
         api_keys: keys.into_iter().map(ApiKeyView::from).collect(),
     }))
@@ -303,7 +298,7 @@ pub async fn revoke_api_key(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.engine.store.revoke_api_key(&user.id, &id).await? {
+    if state.store.revoke_api_key(&user.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("API key"))

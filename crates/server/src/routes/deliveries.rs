@@ -88,8 +88,8 @@ pub async fn list_deliveries(
     Path(id): Path<String>,
 ) -> Result<Json<DeliveryList>, ApiError> {
     let job = visible_job(&state, &user, &id).await?;
-    let deliveries = state.engine.store.list_deliveries(&job.id).await?;
-    let attempts = state.engine.store.list_attempts(&job.id).await?;
+    let deliveries = state.store.list_deliveries(&job.id).await?;
+    let attempts = state.store.list_attempts(&job.id).await?;
     Ok(Json(DeliveryList {
         deliveries: deliveries
             .into_iter()
@@ -112,10 +112,10 @@ pub async fn redeliver(
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let job = visible_job(&state, &user, &id).await?;
-    if state.engine.store.redeliver(&job.id, &delivery_id).await? {
+    if state.store.redeliver(&job.id, &delivery_id).await? {
         return Ok(StatusCode::ACCEPTED);
     }
-    let deliveries = state.engine.store.list_deliveries(&job.id).await?;
+    let deliveries = state.store.list_deliveries(&job.id).await?;
     match deliveries.iter().find(|d| d.id == delivery_id) {
         None => Err(ApiError::not_found("delivery")),
         Some(pending) => Err(ApiError::conflict(format!(

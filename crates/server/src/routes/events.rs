@@ -72,7 +72,6 @@ impl EventStream {
             match self
                 .state
                 .engine
-                .store
                 .events_after(&self.job_id, self.after, BATCH)
                 .await
             {
@@ -116,10 +115,10 @@ impl EventStream {
 
     /// The closing event carries the job as it ended, artifacts included.
     async fn queue_end(&mut self) {
-        let store = &self.state.engine.store;
-        let view = match store.get_job(&self.job_id).await {
+        let engine = &self.state.engine;
+        let view = match engine.job(&self.job_id).await {
             Ok(Some(job)) => {
-                let artifacts = store.list_artifacts(&job.id).await.ok();
+                let artifacts = engine.artifacts(&job.id).await.ok();
                 serde_json::to_string(&JobView::new(job, artifacts)).ok()
             }
             _ => None,

@@ -264,15 +264,15 @@ async fn earlier_upload_of_replay(
     key: &str,
     upload: &UploadRecord,
 ) -> Result<Option<String>, ApiError> {
-    let store = &state.engine.store;
-    let Some(earlier_id) = store
+    let Some(earlier_id) = state
+        .engine
         .job_by_idempotency_key(&user.id, key)
         .await?
         .and_then(|job| job.upload_id)
     else {
         return Ok(None);
     };
-    let earlier = store.get_upload(&earlier_id).await?;
+    let earlier = state.engine.upload(&earlier_id).await?;
     Ok(earlier
         .filter(|earlier| earlier.sha256 == upload.sha256 && earlier.size == upload.size)
         .map(|earlier| earlier.id))
@@ -306,8 +306,7 @@ pub async fn list_jobs(
     }
     let jobs = state
         .engine
-        .store
-        .list_jobs(&JobFilter {
+        .jobs(&JobFilter {
             owner_id: Some(user.id.clone()),
             state: job_state,
             pipeline: query.pipeline,
@@ -339,7 +338,7 @@ pub async fn get_job(
     Path(id): Path<String>,
 ) -> Result<Json<JobView>, ApiError> {
     let job = visible_job(&state, &user, &id).await?;
-    let artifacts = state.engine.store.list_artifacts(&job.id).await?;
+    let artifacts = state.engine.artifacts(&job.id).await?;
     Ok(Json(JobView::new(job, Some(artifacts))))
 }
 

@@ -8,7 +8,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use kinoflow_engine::blobs::Access;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -71,12 +70,11 @@ pub async fn create_link(
     }
     let job = visible_job(&state, &user, &id).await?;
     let exists = if request.artifact == ARCHIVE {
-        !state.engine.store.list_artifacts(&job.id).await?.is_empty()
+        !state.engine.artifacts(&job.id).await?.is_empty()
     } else {
         state
             .engine
-            .store
-            .get_artifact(&job.id, &request.artifact)
+            .artifact(&job.id, &request.artifact)
             .await?
             .is_some()
     };
@@ -160,18 +158,12 @@ pub async fn follow_link(
     }
     let artifact = state
         .engine
-        .store
-        .get_artifact(&id, &name)
+        .artifact(&id, &name)
         .await?
         .ok_or_else(|| ApiError::not_found("artifact"))?;
     let storage_ttl =
         std::time::Duration::from_secs(remaining_s.clamp(1, STORAGE_URL_TTL_S) as u64);
-    if let Some(url) = state
-        .engine
-        .blobs
-        .presigned_url(Access::Read, &artifact.blob_key, storage_ttl)
-        .await?
-    {
+    if let Some(url) = state.engine.artifact_url(&artifact, storage_ttl).await? {
         return Ok(Redirect::temporary(&url).into_response());
     }
     serve_artifact(&state, &artifact, headers.get(header::RANGE)).await
@@ -184,6 +176,7 @@ pub fn public_base(state: &AppState) -> Result<&str, ApiError> {
         ApiError::unavailable(
             "this server cannot make links: its operator has not set public_url \
              (KINOFLOW_PUBLIC_URL), the address clients reach it at",
+            "public_url is not set",
         )
     })
 }

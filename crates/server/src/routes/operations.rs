@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use kinoflow_engine::Readiness;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -41,8 +42,7 @@ pub async fn health() -> Json<LivenessView> {
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses((status = 200, body = HealthView), (status = 503, body = HealthView)))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<HealthView>) {
-    let database = state.engine.store.ping().await;
-    let storage = state.engine.blobs.ping().await;
+    let Readiness { database, storage } = state.engine.readiness().await;
     let verdict = |ok: bool| if ok { "ok" } else { "unavailable" }.to_owned();
     let all_ok = database.is_ok() && storage.is_ok();
     if let Err(e) = &database {

@@ -1,23 +1,16 @@
-//! Presigned uploads: the client asks for a URL, PUTs the file straight to
-//! it, then completes the upload, which checks that what arrived is what was
-//! announced. On S3 the URL is the storage's own presigned PUT; with local
-//! storage it points at kinoflow itself and is signed (HMAC) with an expiry.
-//!
-//! What arrives stays apart (under [`presigned_prefix`]) until completion
-//! moves exactly the bytes it measured to the upload's own key, so a PUT
-//! that ends later cannot change an upload: through kinoflow every PUT
-//! writes an object of its own (and one after completion is refused); a
-//! PUT straight to S3 is copied and measured in one pass. The sweeper
-//! removes what stays behind once the URL has expired.
+//! The routes of presigned uploads: the client asks for a URL, PUTs the
+//! file straight to it, then completes the upload (the engine checks that
+//! what arrived is what was announced). On S3 the URL is the storage's own
+//! presigned PUT; with local storage it points at kinoflow itself and is
+//! signed (HMAC) with an expiry.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use futures::TryStreamExt;
-use kinoflow_engine::blobs::{self, Access, BlobError, BlobMeta};
-use kinoflow_engine::presigned_prefix;
-use kinoflow_engine::store::{now_ms, PresignedUpload, UploadRecord};
+use kinoflow_engine::store::now_ms;
+use kinoflow_engine::{Announcement, NewUpload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tokio_util::io::StreamReader;
@@ -90,34 +83,20 @@ pub async fn presign(
         .check(request.size)?;
     let filename = sanitise_filename(&request.filename);
     let content_type = content_type_for(request.content_type.as_deref(), &filename);
-    let id = uuid::Uuid::now_v7().to_string();
-    // Where the storage's own URL lets the client write.
-    let blob_key = format!("{}/direct", presigned_prefix(&id));
-    let expires = now_ms() / 1000 + state.presign_ttl.as_secs() as i64;
-    let storage_url = state
+    let announced = state
         .engine
-        .blobs
-        .presigned_url(Access::Write, &blob_key, state.presign_ttl)
-        .await?;
-    state
-        .engine
-        .store
-        .insert_presigned_upload(&PresignedUpload {
-            blob_key,
-            id: id.clone(),
-            owner_id: user.id,
-            filename,
-            content_type: content_type.clone(),
-            declared_size: request.size as i64,
-            expires_at: expires,
-            received_key: None,
-            received_size: None,
-            received_sha256: None,
-            created_at: now_ms(),
-            completed_at: None,
+        .announce_upload(Announcement {
+            upload: NewUpload {
+                owner_id: user.id,
+                filename,
+                content_type: content_type.clone(),
+            },
+            size: request.size,
+            ttl: state.presign_ttl,
         })
         .await?;
-    let url = match storage_url {
+    let (id, expires) = (announced.id, announced.expires_at);
+    let url = match announced.storage_url {
         Some(url) => url,
         None => {
             let sig = signing::sign(&state.link_key, &put_message(&id, expires));
@@ -160,49 +139,9 @@ pub async fn put_content(
     if query.expires < now_ms() / 1000 {
         return Err(ApiError::forbidden("this upload URL has expired"));
     }
-    let pending = state
-        .engine
-        .store
-        .get_presigned_upload(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("upload"))?;
-    if pending.completed_at.is_some() {
-        return Err(already_completed());
-    }
-    let blobs = &state.engine.blobs;
-    let key = format!(
-        "{}/{}",
-        presigned_prefix(&id),
-        uuid::Uuid::new_v4().simple()
-    );
     let mut reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
-    let meta = blobs
-        .put(&key, &mut reader, Some(pending.declared_size as u64))
-        .await?;
-    let recorded = state
-        .engine
-        .store
-        .record_presigned_content(&id, &key, meta.size as i64, &meta.sha256)
-        .await?;
-    // What is not recorded (or no longer is) goes; should a deletion fail,
-    // the sweeper removes the object once the URL has expired.
-    let superseded = if recorded {
-        pending.received_key
-    } else {
-        Some(key)
-    };
-    if let Some(superseded) = superseded {
-        let _ = blobs.delete(&superseded).await;
-    }
-    if recorded {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(already_completed())
-    }
-}
-
-fn already_completed() -> ApiError {
-    ApiError::conflict("this upload is already complete; send another file as a new upload")
+    state.engine.receive_presigned(&id, &mut reader).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Checks that the announced file arrived (size, and SHA-256 when given) and
@@ -219,123 +158,26 @@ pub async fn complete(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CompleteRequest>,
 ) -> Result<(StatusCode, Json<UploadView>), ApiError> {
-    let store = &state.engine.store;
-    if let Some(done) = store
-        .get_upload(&id)
+    if let Some(done) = state
+        .engine
+        .upload(&id)
         .await?
         .filter(|u| u.owner_id == user.id)
     {
         return Ok((StatusCode::CREATED, Json(done.into())));
     }
-    let pending = store
-        .get_presigned_upload(&id)
+    let pending = state
+        .engine
+        .presigned_upload(&id)
         .await?
         .filter(|p| p.owner_id == user.id)
         .ok_or_else(|| ApiError::not_found("upload"))?;
     UploadLimit::for_user(&state, &user.id)
         .await?
         .check(pending.declared_size as u64)?;
-    let blob_key = format!("uploads/{}", uuid::Uuid::now_v7());
-    let meta = commit_content(&state, &pending, &blob_key, request.sha256.as_deref()).await?;
-    let upload = UploadRecord {
-        id: pending.id.clone(),
-        owner_id: pending.owner_id,
-        filename: pending.filename,
-        content_type: pending.content_type,
-        size: meta.size as i64,
-        sha256: meta.sha256,
-        blob_key,
-        created_at: now_ms(),
-    };
-    let blobs = &state.engine.blobs;
-    if !store.complete_presigned_upload(&upload).await? {
-        // Another request completed it meanwhile: its upload stands.
-        let _ = blobs.delete(&upload.blob_key).await;
-        let done = store
-            .get_upload(&id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("upload"))?;
-        return Ok((StatusCode::CREATED, Json(done.into())));
-    }
-    // Other PUTs' objects; what a deletion misses the sweeper removes later.
-    let _ = blobs.delete_prefix(&presigned_prefix(&id)).await;
+    let upload = state
+        .engine
+        .complete_presigned(pending, request.sha256.as_deref())
+        .await?;
     Ok((StatusCode::CREATED, Json(upload.into())))
-}
-
-/// Puts what arrived for `pending` at `blob_key`, when it is what was
-/// announced, and returns its size and sha256.
-async fn commit_content(
-    state: &AppState,
-    pending: &PresignedUpload,
-    blob_key: &str,
-    expected_sha256: Option<&str>,
-) -> Result<BlobMeta, ApiError> {
-    let blobs = state.engine.blobs.as_ref();
-    if let (Some(key), Some(size), Some(sha256)) = (
-        &pending.received_key,
-        pending.received_size,
-        &pending.received_sha256,
-    ) {
-        // Sent through kinoflow: that PUT's object is never written again,
-        // so what was recorded when it arrived is what moves.
-        let meta = BlobMeta {
-            size: size as u64,
-            sha256: sha256.clone(),
-        };
-        check_arrived(pending, &meta, expected_sha256)?;
-        return match blobs.rename(key, blob_key).await {
-            Ok(()) => Ok(meta),
-            Err(BlobError::NotFound(_)) => Err(ApiError::conflict(
-                "another file arrived while the upload was being completed; complete it again",
-            )),
-            Err(e) => Err(e.into()),
-        };
-    }
-    // Sent straight to storage, where the client may write again: the copy
-    // is measured as it is made, and the copy is what is kept.
-    let limit = Some(pending.declared_size as u64);
-    let meta = match blobs::copy_measured(blobs, &pending.blob_key, blob_key, limit).await {
-        Ok(Some(meta)) => meta,
-        Ok(None) => {
-            return Err(ApiError::unprocessable(
-                "nothing has been sent to the upload URL yet",
-            ))
-        }
-        Err(BlobError::TooLarge { .. }) => {
-            return Err(ApiError::unprocessable(format!(
-                "more than the {} bytes announced arrived",
-                pending.declared_size
-            )))
-        }
-        Err(e) => return Err(e.into()),
-    };
-    if let Err(refusal) = check_arrived(pending, &meta, expected_sha256) {
-        let _ = blobs.delete(blob_key).await;
-        return Err(refusal);
-    }
-    Ok(meta)
-}
-
-/// Refuses a file whose size is not the one announced, or whose sha256 is
-/// not the one the client expects.
-fn check_arrived(
-    pending: &PresignedUpload,
-    meta: &BlobMeta,
-    expected_sha256: Option<&str>,
-) -> Result<(), ApiError> {
-    if meta.size as i64 != pending.declared_size {
-        return Err(ApiError::unprocessable(format!(
-            "{} bytes arrived, but {} were announced",
-            meta.size, pending.declared_size
-        )));
-    }
-    match expected_sha256 {
-        Some(expected) if !expected.eq_ignore_ascii_case(&meta.sha256) => {
-            Err(ApiError::unprocessable(format!(
-                "the file's SHA-256 is {}, not {expected}",
-                meta.sha256
-            )))
-        }
-        _ => Ok(()),
-    }
 }

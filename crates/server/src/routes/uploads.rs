@@ -47,8 +47,7 @@ async fn visible_upload(
 ) -> Result<UploadRecord, ApiError> {
     state
         .engine
-        .store
-        .get_upload(id)
+        .upload(id)
         .await?
         .filter(|upload| user.may_see(&upload.owner_id))
         .ok_or_else(|| ApiError::not_found("upload"))

@@ -75,7 +75,7 @@ pub async fn create_webhook(
 ) -> Result<(StatusCode, Json<WebhookView>), ApiError> {
     let events = checked_events(request.events)?;
     let url = checked_url(&state, "url", &request.url).await?;
-    if state.engine.store.list_webhooks(&user.id).await?.len() >= MAX_ENDPOINTS {
+    if state.store.list_webhooks(&user.id).await?.len() >= MAX_ENDPOINTS {
         return Err(ApiError::conflict(format!(
             "you have {MAX_ENDPOINTS} webhook endpoints already; delete one first"
         )));
@@ -88,7 +88,7 @@ pub async fn create_webhook(
         secret: new_secret(),
         created_at: now_ms(),
     };
-    state.engine.store.create_webhook(&endpoint).await?;
+    state.store.create_webhook(&endpoint).await?;
     Ok((StatusCode::CREATED, Json(WebhookView::new(endpoint, true))))
 }
 
@@ -122,7 +122,7 @@ pub async fn list_webhooks(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<WebhookList>, ApiError> {
-    let webhooks = state.engine.store.list_webhooks(&user.id).await?;
+    let webhooks = state.store.list_webhooks(&user.id).await?;
     Ok(Json(WebhookList {
         webhooks: webhooks
             .into_iter()
@@ -140,7 +140,7 @@ pub async fn delete_webhook(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    if state.engine.store.delete_webhook(&user.id, &id).await? {
+    if state.store.delete_webhook(&user.id, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found("webhook"))
@@ -158,7 +158,6 @@ pub async fn rotate_webhook_secret(
     Path(id): Path<String>,
 ) -> Result<Json<WebhookView>, ApiError> {
     let endpoint = state
-        .engine
         .store
         .set_webhook_secret(&user.id, &id, &new_secret())
         .await?
@@ -174,11 +173,7 @@ pub async fn callback_secret(
     State(state): State<AppState>,
     user: AuthUser,
 ) -> Result<Json<SecretView>, ApiError> {
-    let secret = state
-        .engine
-        .store
-        .callback_secret(&user.id, &new_secret())
-        .await?;
+    let secret = state.store.callback_secret(&user.id, &new_secret()).await?;
     Ok(Json(SecretView { secret }))
 }
 
@@ -191,10 +186,6 @@ pub async fn rotate_callback_secret(
     user: AuthUser,
 ) -> Result<Json<SecretView>, ApiError> {
     let secret = new_secret();
-    state
-        .engine
-        .store
-        .set_callback_secret(&user.id, &secret)
-        .await?;
+    state.store.set_callback_secret(&user.id, &secret).await?;
     Ok(Json(SecretView { secret }))
 }

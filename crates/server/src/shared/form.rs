@@ -7,12 +7,11 @@ use std::collections::HashMap;
 
 use axum::extract::multipart::Field;
 use axum::extract::{FromRequest, Multipart, Request};
-use axum::http::StatusCode;
 use kinoflow_engine::store::{JobRecord, UploadRecord};
 
 use super::upload::store_upload;
 use crate::auth::AuthUser;
-use crate::error::ApiError;
+use crate::error::{code, ApiError};
 use crate::state::AppState;
 use crate::SMALL_BODY_LIMIT;
 
@@ -132,8 +131,7 @@ async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
     while let Some(chunk) = field.chunk().await? {
         if bytes.len() + chunk.len() > SMALL_BODY_LIMIT {
             return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
+                code::TOO_LARGE,
                 format!("the form field {name} is larger than {SMALL_BODY_LIMIT} bytes"),
             ));
         }

@@ -14,8 +14,7 @@ pub async fn visible_job(
 ) -> Result<JobRecord, ApiError> {
     state
         .engine
-        .store
-        .get_job(id)
+        .job(id)
         .await?
         .filter(|job| user.may_see(&job.owner_id))
         .ok_or_else(|| ApiError::not_found("job"))

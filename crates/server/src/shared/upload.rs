@@ -4,7 +4,8 @@
 use axum::extract::multipart::Field;
 use futures::TryStreamExt;
 use kinoflow_engine::blobs::BlobError;
-use kinoflow_engine::store::{now_ms, UploadRecord};
+use kinoflow_engine::store::UploadRecord;
+use kinoflow_engine::{NewUpload, UploadError};
 use tokio_util::io::StreamReader;
 
 use crate::auth::AuthUser;
@@ -22,40 +23,21 @@ pub async fn store_upload(
         .file_name()
         .map(sanitise_filename)
         .unwrap_or_else(|| "upload".to_owned());
-    let content_type = content_type_for(field.content_type(), &filename);
-    let id = uuid::Uuid::now_v7().to_string();
-    let blob_key = format!("uploads/{id}");
+    let new = NewUpload {
+        owner_id: user.id.clone(),
+        content_type: content_type_for(field.content_type(), &filename),
+        filename,
+    };
     let limit = UploadLimit::for_user(state, &user.id).await?;
     let mut reader = StreamReader::new(field.map_err(std::io::Error::other));
-    let meta = match state
+    match state
         .engine
-        .blobs
-        .put(&blob_key, &mut reader, Some(limit.bytes))
+        .put_upload(new, &mut reader, Some(limit.bytes))
         .await
     {
-        Err(BlobError::TooLarge { .. }) => return Err(limit.refusal()),
-        stored => stored?,
-    };
-    if meta.size == 0 {
-        state.engine.blobs.delete(&blob_key).await?;
-        return Err(ApiError::unprocessable("the uploaded file is empty"));
+        Err(UploadError::Blob(BlobError::TooLarge { .. })) => Err(limit.refusal()),
+        stored => Ok(stored?),
     }
-    let upload = UploadRecord {
-        id,
-        owner_id: user.id.clone(),
-        filename,
-        content_type,
-        size: meta.size as i64,
-        sha256: meta.sha256,
-        blob_key,
-        created_at: now_ms(),
-    };
-    if let Err(e) = state.engine.store.insert_upload(&upload).await {
-        // Without its record nothing would ever find the file again.
-        let _ = state.engine.blobs.delete(&upload.blob_key).await;
-        return Err(e.into());
-    }
-    Ok(upload)
 }
 
 /// The client's content type when it says something, else a guess from the name.

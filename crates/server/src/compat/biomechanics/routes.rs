@@ -2,7 +2,7 @@
 //! original's terms, calls the engine and answers in the original's terms.
 
 use axum::extract::{Path, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::response::Response;
 use axum::Json;
 use kinoflow_engine::store::{JobRecord, JobState};
@@ -15,7 +15,7 @@ use super::vocabulary::{joint_param, result_name, status_word, DEFAULT_JOINT, ZI
 use super::{BiomechanicsError, PIPELINE};
 use crate::auth::{AuthUser, MaybeAnonymous};
 use crate::compat::error::DetailBody;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{code, ApiError, ErrorBody};
 use crate::notices::owner_notices;
 use crate::routes::artifacts::{serve_archive, serve_artifact};
 use crate::shared::{pipeline_job, FileForm};
@@ -222,8 +222,7 @@ async fn finished_job(state: &AppState, user: &AuthUser, id: &str) -> Result<Job
     let job = pipeline_job(state, user, id, PIPELINE, "job").await?;
     if job.state != JobState::Succeeded {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "not_ready",
+            code::NOT_READY,
             format!("the analysis has no results ({})", job.state.as_str()),
         ));
     }

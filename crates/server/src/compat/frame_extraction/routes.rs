@@ -16,7 +16,7 @@ use super::vocabulary::{status_word, VideoView};
 use super::{FrameExtractionError, PIPELINE};
 use crate::auth::AuthUser;
 use crate::compat::error::DetailBody;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{code, ApiError, ErrorBody};
 use crate::notices::mail_owner;
 use crate::routes::artifacts::serve_artifact;
 use crate::shared::{pipeline_job, FileForm};
@@ -143,8 +143,7 @@ pub async fn download(
     let job = pipeline_job(&state, &user, &id, PIPELINE, "video").await?;
     if job.state != JobState::Succeeded {
         return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "not_ready",
+            code::NOT_READY,
             format!(
                 "the video's frames are not ready ({})",
                 status_word(job.state)
