@@ -1,5 +1,6 @@
 //! What differs between the databases the store runs on, and nothing else:
-//! the two claims (row locks and planner hints), how a queued job wakes idle
+//! the two claims (row locks and planner hints), reading a batch of leases
+//! from JSON, how a queued job wakes idle
 //! workers, how claims under a cap are made one at a time, and which of a
 //! compatible API's schemas applies. Everything
 //! else is written once, in the modules named after what they keep.
@@ -20,6 +21,10 @@ pub(crate) trait Dialect: Backend {
     /// expiry, the worker, now, the pipelines as a JSON array and the cap;
     /// returns the job's row.
     const CLAIM_JOB: &'static str;
+    /// Renews many leases (see `sql/*/renew_leases.sql`): binds the new
+    /// expiry, now and the leases as a JSON array; returns the id and cancel
+    /// flag of each job still held.
+    const RENEW_LEASES: &'static str;
     /// Claims due deliveries (see `sql/*/claim_deliveries.sql`): binds the
     /// hold's end, now, whether e-mail is taken and the limit.
     const CLAIM_DELIVERIES: &'static str;

@@ -17,90 +17,111 @@ use crate::repository::StoreResult;
 use crate::rows::*;
 use crate::sql::{sql, Backend, StoredRow};
 
-/// Takes a runnable job of one of `pipelines` under a new lease, fairly
-/// across owners and passing over those with `max_running_per_owner` running.
+/// Takes up to `request.limit` runnable jobs, each under a lease of its own,
+/// fairly across owners (each pick is the oldest job of the owner with the
+/// fewest running, so a batch takes what as many single claims in a row
+/// would) and passing over owners at the cap; one transaction.
 pub(crate) async fn claim<DB: Dialect>(
     pool: &Pool<DB>,
-    worker_id: &str,
-    pipelines: &[String],
-    lease_ttl_ms: i64,
-    max_running_per_owner: Option<i64>,
-) -> StoreResult<Option<ClaimedJob>> {
+    request: &ClaimRequest,
+) -> StoreResult<Vec<ClaimedJob>> {
+    if request.limit == 0 {
+        return Ok(Vec::new());
+    }
     let now = now_ms();
-    let lease = LeaseToken(Uuid::new_v4().to_string());
+    let pipelines = Value::from(request.pipelines.clone()).to_string();
     let mut tx = pool.begin().await?;
-    if let (Some(_), Some(serialize)) = (max_running_per_owner, DB::SERIALIZE_CLAIMS) {
+    if let (Some(_), Some(serialize)) = (request.max_running_per_owner, DB::SERIALIZE_CLAIMS) {
         // Claims that count against a cap must see each other.
         sql(serialize).execute(&mut tx).await?;
     }
-    let row = sql(DB::CLAIM_JOB)
-        .bind(&lease.0)
-        .bind(now + lease_ttl_ms)
-        .bind(worker_id)
-        .bind(now)
-        .bind(Value::from(pipelines.to_vec()).to_string())
-        .bind(max_running_per_owner.unwrap_or(i64::MAX))
-        .fetch_optional(&mut tx)
-        .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    let job = job_from_row(&row)?;
-    insert_state_event(&mut tx, &job).await?;
-    tx.commit().await?;
-    Ok(Some(ClaimedJob { job, lease }))
-}
-
-/// Renews the lease and, when given, records progress and stage (and
-/// announces it).
-pub(crate) async fn heartbeat<DB: Backend>(
-    pool: &Pool<DB>,
-    job_id: &str,
-    lease: &LeaseToken,
-    lease_ttl_ms: i64,
-    progress: Option<(f64, Option<String>)>,
-) -> StoreResult<Heartbeat> {
-    let now = now_ms();
-    let mut tx = pool.begin().await?;
-    let cancel_requested = match progress {
-        Some((fraction, stage)) => {
-            let job = renew_with_progress(
-                &mut tx,
-                job_id,
-                lease,
-                now,
-                now + lease_ttl_ms,
-                fraction,
-                stage,
-            )
-            .await?;
-            let Some(job) = job else {
-                return Ok(Heartbeat::LeaseLost);
-            };
-            job.cancel_requested
-        }
-        None => {
-            let row = sql("UPDATE jobs SET lease_expires_at = $1, updated_at = $2 \
-                           WHERE id = $3 AND lease_token = $4 AND state = 'running' \
-                           RETURNING cancel_requested")
-            .bind(now + lease_ttl_ms)
-            .bind(now)
-            .bind(job_id)
+    let mut claimed = Vec::with_capacity(request.limit);
+    while claimed.len() < request.limit {
+        let lease = LeaseToken(Uuid::new_v4().to_string());
+        let row = sql(DB::CLAIM_JOB)
             .bind(&lease.0)
+            .bind(now + request.lease_ttl_ms)
+            .bind(request.worker_id.as_str())
+            .bind(now)
+            .bind(pipelines.as_str())
+            .bind(request.max_running_per_owner.unwrap_or(i64::MAX))
             .fetch_optional(&mut tx)
             .await?;
-            let Some(row) = row else {
-                return Ok(Heartbeat::LeaseLost);
-            };
-            row.int("cancel_requested")? != 0
-        }
-    };
+        let Some(row) = row else {
+            break;
+        };
+        let job = job_from_row(&row)?;
+        insert_state_event(&mut tx, &job).await?;
+        claimed.push(ClaimedJob { job, lease });
+    }
+    if claimed.is_empty() {
+        // Nothing was written: no commit to wait for.
+        return Ok(claimed);
+    }
     tx.commit().await?;
-    Ok(if cancel_requested {
-        Heartbeat::CancelRequested
-    } else {
-        Heartbeat::Renewed
-    })
+    Ok(claimed)
+}
+
+/// Renews every lease in `renewals` (those without progress in one
+/// statement) and records the progress some carry; one transaction. One
+/// answer per renewal, in order: a lease another worker holds now, or whose
+/// job ended, is lost.
+pub(crate) async fn renew<DB: Dialect>(
+    pool: &Pool<DB>,
+    renewals: &[LeaseRenewal],
+    lease_ttl_ms: i64,
+) -> StoreResult<Vec<Heartbeat>> {
+    if renewals.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = now_ms();
+    let expires = now + lease_ttl_ms;
+    let mut tx = pool.begin().await?;
+    let plain: Vec<Value> = renewals
+        .iter()
+        .filter(|r| r.progress.is_none())
+        .map(|r| serde_json::json!({"id": r.job_id, "lease": r.lease.0}))
+        .collect();
+    // Job id → cancel requested, for every lease still held.
+    let mut held = std::collections::HashMap::new();
+    if !plain.is_empty() {
+        let rows = sql(DB::RENEW_LEASES)
+            .bind(expires)
+            .bind(now)
+            .bind(Value::from(plain).to_string())
+            .fetch_all(&mut tx)
+            .await?;
+        for row in rows {
+            held.insert(row.text("id")?, row.int("cancel_requested")? != 0);
+        }
+    }
+    for renewal in renewals {
+        let Some((fraction, stage)) = renewal.progress.clone() else {
+            continue;
+        };
+        let job = renew_with_progress(
+            &mut tx,
+            &renewal.job_id,
+            &renewal.lease,
+            now,
+            expires,
+            fraction,
+            stage,
+        )
+        .await?;
+        if let Some(job) = job {
+            held.insert(job.id, job.cancel_requested);
+        }
+    }
+    tx.commit().await?;
+    Ok(renewals
+        .iter()
+        .map(|renewal| match held.get(&renewal.job_id) {
+            Some(true) => Heartbeat::CancelRequested,
+            Some(false) => Heartbeat::Renewed,
+            None => Heartbeat::LeaseLost,
+        })
+        .collect())
 }
 
 /// A beat that reports progress: it is recorded and announced, which takes
@@ -194,17 +215,42 @@ impl Ending {
     }
 }
 
-/// Ends the worker's hold on the job; false when the lease was lost
-/// (nothing written).
+/// Ends workers' holds on jobs, each with its outcome, events and outbox
+/// rows, in one transaction. One answer per end, in order: false when its
+/// lease was lost (nothing written for that job; the others commit).
 pub(crate) async fn finish<DB: Backend>(
     pool: &Pool<DB>,
-    job_id: &str,
-    lease: &LeaseToken,
-    outcome: Outcome,
-) -> StoreResult<bool> {
+    ends: Vec<JobEnd>,
+) -> StoreResult<Vec<bool>> {
+    if ends.is_empty() {
+        return Ok(Vec::new());
+    }
     let now = now_ms();
-    let ending = Ending::of(outcome, now);
     let mut tx = pool.begin().await?;
+    let mut written = Vec::with_capacity(ends.len());
+    for end in ends {
+        written.push(finish_one(&mut tx, end, now).await?);
+    }
+    tx.commit().await?;
+    Ok(written)
+}
+
+/// One job's end inside a batch; false when its lease was lost.
+async fn finish_one<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    end: JobEnd,
+    now: i64,
+) -> StoreResult<bool> {
+    if let Some((fraction, stage)) = end.last_progress {
+        // The run reported progress after its last beat: recorded first, so
+        // watchers see it before the end.
+        let renewed =
+            renew_with_progress(tx, &end.job_id, &end.lease, now, now, fraction, stage).await?;
+        if renewed.is_none() {
+            return Ok(false);
+        }
+    }
+    let ending = Ending::of(end.outcome, now);
     let row = sql(
         "UPDATE jobs SET state = $1, error = $2, run_after = COALESCE($3, run_after), \
                    warnings = $4, attempts = attempts + $5, finished_at = $6, \
@@ -220,9 +266,9 @@ pub(crate) async fn finish<DB: Backend>(
     .bind(ending.finished_at)
     .bind(ending.progress)
     .bind(now)
-    .bind(job_id)
-    .bind(&lease.0)
-    .fetch_optional(&mut tx)
+    .bind(end.job_id.as_str())
+    .bind(&end.lease.0)
+    .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else {
         return Ok(false);
@@ -231,11 +277,10 @@ pub(crate) async fn finish<DB: Backend>(
     if job.state == JobState::Succeeded {
         // Watchers see progress reach 1 before the end, in this same
         // transaction (the worker writes no last beat).
-        insert_progress_event(&mut tx, job_id, 1.0, job.stage.as_deref()).await?;
+        insert_progress_event(tx, &end.job_id, 1.0, job.stage.as_deref()).await?;
     }
-    insert_state_event(&mut tx, &job).await?;
-    enqueue_job_end(&mut tx, &job).await?;
-    tx.commit().await?;
+    insert_state_event(tx, &job).await?;
+    enqueue_job_end(tx, &job).await?;
     Ok(true)
 }
 

@@ -197,6 +197,37 @@ pub struct ClaimedJob {
     pub lease: LeaseToken,
 }
 
+/// What a claim asks for: up to `limit` runnable jobs of `pipelines`,
+/// taken for `worker_id` under leases of `lease_ttl_ms`, passing over owners
+/// who have `max_running_per_owner` running.
+#[derive(Debug, Clone)]
+pub struct ClaimRequest {
+    pub worker_id: String,
+    pub pipelines: Vec<String>,
+    pub lease_ttl_ms: i64,
+    pub max_running_per_owner: Option<i64>,
+    pub limit: usize,
+}
+
+/// A lease a worker holds and renews, with the progress to record when the
+/// run reported some since the last renewal.
+#[derive(Debug, Clone)]
+pub struct LeaseRenewal {
+    pub job_id: String,
+    pub lease: LeaseToken,
+    pub progress: Option<(f64, Option<String>)>,
+}
+
+/// How a worker's hold on one job ends: its outcome and, when the run
+/// reported progress that was not recorded yet, that progress.
+#[derive(Debug, Clone)]
+pub struct JobEnd {
+    pub job_id: String,
+    pub lease: LeaseToken,
+    pub outcome: Outcome,
+    pub last_progress: Option<(f64, Option<String>)>,
+}
+
 /// What a heartbeat learns about the job it renews.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Heartbeat {

@@ -22,6 +22,7 @@ const NEW_JOBS_CHANNEL: &str = "kinoflow_new_jobs";
 
 impl Dialect for Postgres {
     const CLAIM_JOB: &'static str = include_str!("../sql/postgres/claim_job.sql");
+    const RENEW_LEASES: &'static str = include_str!("../sql/postgres/renew_leases.sql");
     const CLAIM_DELIVERIES: &'static str = include_str!("../sql/postgres/claim_deliveries.sql");
     /// Tells every listening worker that a job can be claimed (sent on
     /// commit, on [`NEW_JOBS_CHANNEL`]).

@@ -102,31 +102,70 @@ pub trait Store: Send + Sync + 'static {
     async fn get_job(&self, id: &str) -> StoreResult<Option<JobRecord>>;
     /// Newest first.
     async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Vec<JobRecord>>;
-    /// Takes a runnable job of one of `pipelines`, if any, under a new lease:
-    /// the oldest job of the owner with the fewest running jobs, passing over
-    /// owners who have `max_running_per_owner` running.
+    /// Takes up to `request.limit` runnable jobs, each under a new lease of
+    /// its own, in one transaction: each the oldest job of the owner with
+    /// the fewest running jobs, passing over owners at the cap.
+    async fn claim_jobs(&self, request: &ClaimRequest) -> StoreResult<Vec<ClaimedJob>>;
+    /// Renews many leases in one transaction, recording the progress those
+    /// that carry some report; one answer per renewal, in order.
+    async fn renew_leases(
+        &self,
+        renewals: &[LeaseRenewal],
+        lease_ttl_ms: i64,
+    ) -> StoreResult<Vec<Heartbeat>>;
+    /// Ends workers' holds on jobs in one transaction; one answer per end,
+    /// in order: false when its lease was lost (nothing written for it, the
+    /// rest committed).
+    async fn finish_jobs(&self, ends: Vec<JobEnd>) -> StoreResult<Vec<bool>>;
+
+    /// One job, as [`Store::claim_jobs`] takes them.
     async fn claim_job(
         &self,
         worker_id: &str,
         pipelines: &[String],
         lease_ttl_ms: i64,
         max_running_per_owner: Option<i64>,
-    ) -> StoreResult<Option<ClaimedJob>>;
-    /// Renews the lease and, when given, records progress and stage.
+    ) -> StoreResult<Option<ClaimedJob>> {
+        let request = ClaimRequest {
+            worker_id: worker_id.to_owned(),
+            pipelines: pipelines.to_vec(),
+            lease_ttl_ms,
+            max_running_per_owner,
+            limit: 1,
+        };
+        Ok(self.claim_jobs(&request).await?.pop())
+    }
+    /// Renews one lease and, when given, records progress and stage.
     async fn heartbeat(
         &self,
         job_id: &str,
         lease: &LeaseToken,
         lease_ttl_ms: i64,
         progress: Option<(f64, Option<String>)>,
-    ) -> StoreResult<Heartbeat>;
-    /// Ends the worker's hold on the job; false when the lease was lost (nothing written).
+    ) -> StoreResult<Heartbeat> {
+        let renewal = LeaseRenewal {
+            job_id: job_id.to_owned(),
+            lease: lease.clone(),
+            progress,
+        };
+        let answers = self.renew_leases(&[renewal], lease_ttl_ms).await?;
+        Ok(answers.first().copied().unwrap_or(Heartbeat::LeaseLost))
+    }
+    /// Ends one hold; false when the lease was lost (nothing written).
     async fn finish_job(
         &self,
         job_id: &str,
         lease: &LeaseToken,
         outcome: Outcome,
-    ) -> StoreResult<bool>;
+    ) -> StoreResult<bool> {
+        let end = JobEnd {
+            job_id: job_id.to_owned(),
+            lease: lease.clone(),
+            outcome,
+            last_progress: None,
+        };
+        Ok(self.finish_jobs(vec![end]).await?.first() == Some(&true))
+    }
     /// Cancels a waiting job at once, or flags a running one for its worker.
     /// Returns the job as it is afterwards, or `None` if there is no such job.
     async fn request_cancel(&self, job_id: &str) -> StoreResult<Option<JobRecord>>;

@@ -164,40 +164,20 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         jobs::list_jobs(&self.pool, filter).await
     }
 
-    async fn claim_job(
-        &self,
-        worker_id: &str,
-        pipelines: &[String],
-        lease_ttl_ms: i64,
-        max_running_per_owner: Option<i64>,
-    ) -> StoreResult<Option<ClaimedJob>> {
-        leases::claim(
-            &self.pool,
-            worker_id,
-            pipelines,
-            lease_ttl_ms,
-            max_running_per_owner,
-        )
-        .await
+    async fn claim_jobs(&self, request: &ClaimRequest) -> StoreResult<Vec<ClaimedJob>> {
+        leases::claim(&self.pool, request).await
     }
 
-    async fn heartbeat(
+    async fn renew_leases(
         &self,
-        job_id: &str,
-        lease: &LeaseToken,
+        renewals: &[LeaseRenewal],
         lease_ttl_ms: i64,
-        progress: Option<(f64, Option<String>)>,
-    ) -> StoreResult<Heartbeat> {
-        leases::heartbeat(&self.pool, job_id, lease, lease_ttl_ms, progress).await
+    ) -> StoreResult<Vec<Heartbeat>> {
+        leases::renew(&self.pool, renewals, lease_ttl_ms).await
     }
 
-    async fn finish_job(
-        &self,
-        job_id: &str,
-        lease: &LeaseToken,
-        outcome: Outcome,
-    ) -> StoreResult<bool> {
-        leases::finish(&self.pool, job_id, lease, outcome).await
+    async fn finish_jobs(&self, ends: Vec<JobEnd>) -> StoreResult<Vec<bool>> {
+        leases::finish(&self.pool, ends).await
     }
 
     async fn request_cancel(&self, job_id: &str) -> StoreResult<Option<JobRecord>> {

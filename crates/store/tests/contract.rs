@@ -1,6 +1,9 @@
 //! The store's contract, written once against the `Store` trait so that every
 //! backend runs the same checks.
 
+#[path = "contract/batches.rs"]
+mod batches;
+
 use kinoflow_store::*;
 use serde_json::json;
 
@@ -1083,6 +1086,9 @@ async fn contract(store: &dyn Store) {
     workers_and_queue_stats(store).await;
     jobs_submitted_together_queue_whole_and_in_order(store).await;
     claims_are_fair_across_owners(store).await;
+    batches::a_batch_claim_takes_what_single_claims_would(store).await;
+    batches::a_batch_renewal_reports_cancels_and_lost_leases(store).await;
+    batches::a_batch_end_refuses_a_stale_lease_and_commits_the_rest(store).await;
     a_cap_holds_back_only_the_capped_owner(store).await;
     simultaneous_claims_take_each_job_once_within_the_cap(store).await;
     the_outbox_announces_what_happened(store).await;
