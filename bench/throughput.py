@@ -3,7 +3,11 @@
 with 2 workers — kinoflow on SQLite, kinoflow on PostgreSQL, and Celery 5 with
 Redis (broker and result backend) doing the same, all in one run. Each system
 is measured submitting one job per call and submitting in batches of 100
-(kinoflow's `POST /v1/jobs/batch`, Celery's `group`).
+(kinoflow's `POST /v1/jobs/batch`, Celery's `group`), with the CPU time its
+server side spent per job (kinoflow and, on PostgreSQL, the database's
+processes; Celery's worker processes and Redis). Then kinoflow's latency from
+submission to `succeeded` (the job's own `created_at` to `finished_at`) at
+half its peak one-per-call rate, p50 and p99.
 
 Run through bench/throughput (it installs what is missing and builds kinoflow)."""
 
@@ -20,12 +24,52 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-JOBS = int(os.environ.get("BENCH_JOBS", "2000"))
+JOBS = int(os.environ.get("BENCH_JOBS", "5000"))
 # Each figure is the best of this many runs: the machine is shared and noisy.
 RUNS = 3
 BATCH = 100
 CLIENTS = 8
-NOOP = {"pipeline": "sleep", "params": {"seconds": 0}}
+NOOP = {"pipeline": "noop", "params": {}}
+LATENCY_JOBS = 2000
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids):
+    """User and system CPU seconds the processes `pids` (and the children
+    they waited for) have used."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(f) for f in fields[11:15])
+    return total / TICKS
+
+
+def pids_named(*names):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if open(f"/proc/{entry}/comm").read().strip() in names:
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def children_of(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                found.append(int(entry))
+    return found
 
 
 class Api:
@@ -73,18 +117,26 @@ def start_kinoflow(kinoflow, work, database_url=None):
 
 def succeeded(api):
     metrics = api.request("GET", "/metrics").decode()
-    match = re.search(r'kinoflow_jobs\{pipeline="sleep",state="succeeded"\} (\d+)', metrics)
+    match = re.search(r'kinoflow_jobs\{pipeline="noop",state="succeeded"\} (\d+)', metrics)
     return int(match.group(1)) if match else 0
 
 
+def signed_in(base):
+    api = Api(base)
+    credentials = {"email": "bench@example.com", "password": "benchmark password"}
+    api.request("POST", "/v1/auth/register", credentials)
+    api.token = json.loads(api.request("POST", "/v1/auth/token", credentials))["access_token"]
+    return api
+
+
 def kinoflow_rate(kinoflow, batch, database_url=None):
+    """Jobs per second, and server CPU microseconds per job."""
     work = tempfile.mkdtemp(prefix="kinoflow-throughput-")
     process, base = start_kinoflow(kinoflow, work, database_url)
     try:
-        api = Api(base)
-        credentials = {"email": "bench@example.com", "password": "benchmark password"}
-        api.request("POST", "/v1/auth/register", credentials)
-        api.token = json.loads(api.request("POST", "/v1/auth/token", credentials))["access_token"]
+        api = signed_in(base)
+        server = [process.pid] + (pids_named("postgres") if database_url else [])
+        cpu_before = cpu_seconds(server)
         if batch:
             calls = JOBS // BATCH
             submit = lambda _: api.request("POST", "/v1/jobs/batch", {"jobs": [NOOP] * BATCH})
@@ -95,8 +147,55 @@ def kinoflow_rate(kinoflow, batch, database_url=None):
         with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
             list(pool.map(submit, range(calls)))
         while succeeded(api) < JOBS:
-            time.sleep(0.05)
-        return JOBS / (time.perf_counter() - started)
+            time.sleep(0.02)
+        elapsed = time.perf_counter() - started
+        return JOBS / elapsed, (cpu_seconds(server) - cpu_before) / JOBS * 1e6
+    finally:
+        process.terminate()
+        process.wait()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def iso_ms(text):
+    """Milliseconds since the epoch of an RFC 3339 time kinoflow wrote."""
+    from datetime import datetime
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000
+
+
+def kinoflow_latency(kinoflow, rate, database_url=None):
+    """p50 and p99 milliseconds from submission to `succeeded`, with jobs
+    submitted one per call at `rate` per second, evenly spaced."""
+    work = tempfile.mkdtemp(prefix="kinoflow-latency-")
+    process, base = start_kinoflow(kinoflow, work, database_url)
+    try:
+        api = signed_in(base)
+        interval = CLIENTS / rate
+        started = time.perf_counter()
+
+        def paced(client):
+            for n in range(LATENCY_JOBS // CLIENTS):
+                due = started + (n + client / CLIENTS) * interval
+                time.sleep(max(0.0, due - time.perf_counter()))
+                api.request("POST", "/v1/jobs", NOOP)
+
+        with concurrent.futures.ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(paced, range(CLIENTS)))
+        total = LATENCY_JOBS // CLIENTS * CLIENTS
+        while succeeded(api) < total:
+            time.sleep(0.02)
+        latencies = []
+        cursor = None
+        while True:
+            path = "/v1/jobs?limit=200" + (f"&cursor={cursor}" if cursor else "")
+            page = json.loads(api.request("GET", path))
+            latencies += [iso_ms(job["finished_at"]) - iso_ms(job["created_at"])
+                          for job in page["jobs"]]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                break
+        latencies.sort()
+        pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))]
+        return pick(0.50), pick(0.99)
     finally:
         process.terminate()
         process.wait()
@@ -125,10 +224,13 @@ def celery_rate(batch):
          "--loglevel", "warning", "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        server = [worker.pid] + pids_named("redis-server")
         sys.path.insert(0, work)
         from celery import group  # noqa: E402
         from tasks import noop  # noqa: E402
         noop.delay().get(timeout=60)  # the worker is up
+        server += children_of(worker.pid)
+        cpu_before = cpu_seconds(server)
         started = time.perf_counter()
         if batch:
             # Celery's Redis result backend hangs when groups are sent from
@@ -140,7 +242,8 @@ def celery_rate(batch):
                 results = list(pool.map(lambda _: noop.delay(), range(JOBS)))
         for result in results:
             result.get(timeout=300)
-        return JOBS / (time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        return JOBS / elapsed, (cpu_seconds(server) - cpu_before) / JOBS * 1e6
     finally:
         worker.terminate()
         worker.wait()
@@ -155,27 +258,47 @@ def postgres_database():
     return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
+def best(runs):
+    """The fastest of several runs: (jobs/s, CPU us per job)."""
+    return max(runs, key=lambda run: run[0])
+
+
 def main():
     kinoflow = sys.argv[1]
     rows = []
+    peaks = {}
     for batch in (False, True):
         how = f"batches of {BATCH}" if batch else "one per call"
-        celery = max(celery_rate(batch) for _ in range(RUNS))
-        sqlite = max(kinoflow_rate(kinoflow, batch) for _ in range(RUNS))
-        postgres = max(kinoflow_rate(kinoflow, batch, postgres_database()) for _ in range(RUNS))
+        celery = best([celery_rate(batch) for _ in range(RUNS)])
+        sqlite = best([kinoflow_rate(kinoflow, batch) for _ in range(RUNS)])
+        postgres = best([kinoflow_rate(kinoflow, batch, postgres_database()) for _ in range(RUNS)])
+        if not batch:
+            peaks = {"SQLite": sqlite[0], "PostgreSQL": postgres[0]}
         rows += [
             (f"Celery 5 + Redis, {how}", celery, celery),
             (f"kinoflow, SQLite, {how}", sqlite, celery),
             (f"kinoflow, PostgreSQL, {how}", postgres, celery),
         ]
+    latency = {
+        "SQLite": kinoflow_latency(kinoflow, peaks["SQLite"] / 2),
+        "PostgreSQL": kinoflow_latency(kinoflow, peaks["PostgreSQL"] / 2, postgres_database()),
+    }
     print()
     print(f"{JOBS} no-op jobs, 2 workers, submitted by {CLIENTS} concurrent clients, end to end,")
-    print(f"best of {RUNS} runs:")
+    print(f"best of {RUNS} runs; CPU is the server side's (user + system) per job:")
     print()
-    print("| system, submission | jobs/s | against Celery submitting the same way |")
-    print("|---|---|---|")
-    for name, rate, celery in rows:
-        print(f"| {name} | {rate:.0f} | {rate / celery:.2f} x |")
+    print("| system, submission | jobs/s | against Celery submitting the same way | CPU us/job |")
+    print("|---|---|---|---|")
+    for name, (rate, cpu), (celery_rate_, _) in rows:
+        print(f"| {name} | {rate:.0f} | {rate / celery_rate_:.2f} x | {cpu:.0f} |")
+    print()
+    print(f"kinoflow latency, submission to succeeded, {LATENCY_JOBS} jobs one per call at half")
+    print("the peak one-per-call rate:")
+    print()
+    print("| database | rate, jobs/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|")
+    for name, (p50, p99) in latency.items():
+        print(f"| {name} | {peaks[name] / 2:.0f} | {p50:.1f} | {p99:.1f} |")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ pub struct EngineConfig {
     pub max_run_time: Duration,
     /// Pipelines whose runs have a limit of their own instead of `max_run_time`.
     pub max_run_time_by_pipeline: HashMap<String, Duration>,
+    /// How long a finished run's end waits for others to be written with it
+    /// in one transaction, while other runs are going on.
+    pub completion_window: Duration,
 }
 
 impl EngineConfig {
@@ -45,6 +48,7 @@ impl EngineConfig {
             max_running_per_user: None,
             max_run_time: Duration::from_secs(6 * 3600),
             max_run_time_by_pipeline: HashMap::new(),
+            completion_window: Duration::from_millis(2),
         }
     }
 

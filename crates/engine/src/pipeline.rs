@@ -114,7 +114,8 @@ pub struct JobContext {
     /// Cancelled when the job is cancelled, its lease is lost, or the worker stops.
     pub cancel: CancellationToken,
     pub artifacts: ArtifactSink,
-    /// A private directory, removed when the run ends.
+    /// A private directory, removed when the run ends; made only for
+    /// pipelines that say they use one ([`Pipeline::uses_scratch`]).
     pub scratch: PathBuf,
 }
 
@@ -157,6 +158,11 @@ pub trait Pipeline: Send + Sync + 'static {
     /// same upload reuse it.
     async fn check_input(&self, _input: &InputFile, _params: &Value) -> Result<(), String> {
         Ok(())
+    }
+    /// Whether a run needs a scratch directory (`ctx.scratch`) of its own;
+    /// one that keeps everything in memory is spared making one.
+    fn uses_scratch(&self) -> bool {
+        true
     }
     /// Does the work. Must stop promptly when `ctx.cancel` fires.
     async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError>;

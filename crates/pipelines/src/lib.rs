@@ -3,6 +3,7 @@
 mod biomech;
 mod frames;
 mod limits;
+mod noop;
 mod probe;
 mod sleep;
 
@@ -13,6 +14,7 @@ use kinoflow_engine::PipelineRegistry;
 pub use biomech::BiomechPipeline;
 pub use frames::FramesPipeline;
 pub use limits::VideoLimits;
+pub use noop::NoopPipeline;
 pub use probe::ProbePipeline;
 pub use sleep::SleepPipeline;
 
@@ -31,7 +33,7 @@ pub struct PipelineOptions {
     pub models_dir: PathBuf,
     /// How large a video and how much work one job may be.
     pub limits: VideoLimits,
-    /// Offer `sleep`, which only waits: for tests and benchmarks.
+    /// Offer `sleep`, which only waits, and `noop`: for tests and benchmarks.
     pub test_pipelines: bool,
 }
 
@@ -42,7 +44,7 @@ pub fn bundled_models_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models")
 }
 
-/// Every pipeline kinoflow ships (`sleep` only when asked for).
+/// Every pipeline kinoflow ships (`sleep` and `noop` only when asked for).
 pub fn all(options: PipelineOptions) -> PipelineRegistry {
     let mut registry = PipelineRegistry::new();
     registry.register(BiomechPipeline {
@@ -58,6 +60,7 @@ pub fn all(options: PipelineOptions) -> PipelineRegistry {
     });
     if options.test_pipelines {
         registry.register(SleepPipeline);
+        registry.register(NoopPipeline);
     }
     registry
 }

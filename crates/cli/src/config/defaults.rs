@@ -39,6 +39,7 @@ pub const REGISTRATIONS_PER_ADDRESS_PER_MINUTE: u32 = 20;
 pub const ALLOW_ANONYMOUS: bool = false;
 
 pub const LEASE_TTL_S: f64 = 30.0;
+pub const COMPLETION_WINDOW_MS: u64 = 2;
 pub const MAX_ATTEMPTS: i64 = 3;
 pub const RETRY_BASE_S: f64 = 1.0;
 pub const SHUTDOWN_GRACE_S: f64 = 30.0;

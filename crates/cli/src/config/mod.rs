@@ -22,6 +22,8 @@ pub use secret::Secret;
 const MAX_LINK_TTL_S: u64 = 365 * 24 * 3600;
 /// A century: more is a typing mistake.
 const MAX_RETENTION_DAYS: f64 = 36_500.0;
+/// A completion window longer than this would only hold results back.
+const MAX_COMPLETION_WINDOW_MS: u64 = 60_000;
 /// S3 refuses presigned URLs that last longer than a week.
 const MAX_PRESIGN_TTL_S: u64 = 7 * 24 * 3600;
 /// The longest run time limit: a year.
@@ -114,6 +116,7 @@ pub struct NotifyConfig {
 #[derive(Debug, Clone, Serialize)]
 pub struct JobsConfig {
     pub lease_ttl_s: f64,
+    pub completion_window_ms: u64,
     pub max_attempts: i64,
     pub retry_base_s: f64,
     pub shutdown_grace_s: f64,
@@ -204,6 +207,9 @@ impl Config {
             },
             jobs: JobsConfig {
                 lease_ttl_s: raw.lease_ttl_s.unwrap_or(defaults::LEASE_TTL_S),
+                completion_window_ms: raw
+                    .completion_window_ms
+                    .unwrap_or(defaults::COMPLETION_WINDOW_MS),
                 max_attempts: raw.max_attempts.unwrap_or(defaults::MAX_ATTEMPTS),
                 retry_base_s: raw.retry_base_s.unwrap_or(defaults::RETRY_BASE_S),
                 shutdown_grace_s: raw.shutdown_grace_s.unwrap_or(defaults::SHUTDOWN_GRACE_S),
@@ -223,6 +229,9 @@ impl Config {
 
     fn check_durations(&self) -> anyhow::Result<()> {
         let (jobs, uploads) = (&self.jobs, &self.uploads);
+        if jobs.completion_window_ms > MAX_COMPLETION_WINDOW_MS {
+            bail!("completion_window_ms must be at most {MAX_COMPLETION_WINDOW_MS}");
+        }
         for (name, seconds) in [
             ("lease_ttl_s", jobs.lease_ttl_s),
             ("retry_base_s", jobs.retry_base_s),

@@ -41,6 +41,7 @@ impl Config {
         let jobs = &self.jobs;
         let mut config = EngineConfig::new(self.node.data_dir.join("scratch"));
         config.lease_ttl = seconds(jobs.lease_ttl_s);
+        config.completion_window = Duration::from_millis(jobs.completion_window_ms);
         config.max_attempts = jobs.max_attempts;
         config.retry_base_delay = seconds(jobs.retry_base_s);
         config.shutdown_grace = seconds(jobs.shutdown_grace_s);

@@ -46,6 +46,9 @@ pub struct RawSettings {
     /// Seconds without a heartbeat after which a job is given to another worker [default: 30]
     #[arg(long, env = "KINOFLOW_LEASE_TTL_S")]
     pub lease_ttl_s: Option<f64>,
+    /// Milliseconds a finished job's end waits to be written together with others' [default: 2]
+    #[arg(long, env = "KINOFLOW_COMPLETION_WINDOW_MS")]
+    pub completion_window_ms: Option<u64>,
     /// How many times a job may start before a failure is final [default: 3]
     #[arg(long, env = "KINOFLOW_MAX_ATTEMPTS")]
     pub max_attempts: Option<i64>,

@@ -151,26 +151,30 @@ async fn api_and_worker_nodes_on_postgres_survive_a_killed_worker() {
     database.drop().await;
 }
 
-#[tokio::test]
-async fn two_hundred_jobs_on_postgres_and_s3_survive_workers_killed_at_random() {
-    let database = TestDatabase::create().await;
-    let dir = tempfile::tempdir().unwrap();
-    let storage = s3_storage_url("faults");
-    let shared = [
+/// Settings every node of a cluster shares, with leases short enough that
+/// a killed worker's jobs move on within seconds.
+fn fast_failover<'a>(database_url: &'a str, storage_url: &'a str) -> [&'a str; 10] {
+    [
         "--database-url",
-        database.url.as_str(),
+        database_url,
         "--storage-url",
-        storage.as_str(),
+        storage_url,
         "--jwt-secret",
         "a-shared-secret-for-every-node",
         "--lease-ttl-s",
         "2",
         "--retry-base-s",
         "0.2",
-        "--max-attempts",
-        "20",
-    ];
-    let with = |extra: &[&'static str]| [&shared[..], extra].concat();
+    ]
+}
+
+#[tokio::test]
+async fn two_hundred_jobs_on_postgres_and_s3_survive_workers_killed_at_random() {
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = s3_storage_url("faults");
+    let shared = fast_failover(&database.url, &storage);
+    let with = |extra: &[&'static str]| [&shared[..], &["--max-attempts", "20"], extra].concat();
     let api = Server::start_in(&dir.path().join("api"), &with(&["--workers", "0"]));
     let worker_dir = |n: usize| dir.path().join(format!("worker-{n}"));
     let mut workers: Vec<Server> = (0..3)
@@ -221,6 +225,81 @@ async fn two_hundred_jobs_on_postgres_and_s3_survive_workers_killed_at_random() 
         assert_eq!(results, 1, "{id}");
     }
     drop(workers);
+    drop(api);
+    database.drop().await;
+}
+
+#[tokio::test]
+async fn a_worker_killed_with_ends_waiting_to_be_written_loses_no_job() {
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let storage = s3_storage_url("pending-ends");
+    let shared = fast_failover(&database.url, &storage);
+    let with = |extra: &[&'static str]| [&shared[..], extra].concat();
+    let api = Server::start_in(&dir.path().join("api"), &with(&["--workers", "0"]));
+    // Ends wait a minute for others while another run goes on: the short
+    // job's end is held back for as long as the long one runs.
+    let mut holding = Server::start_worker(
+        &dir.path().join("holding"),
+        &with(&["--workers", "2", "--completion-window-ms", "60000"]),
+    );
+    let client = api.user("yara@example.com").await;
+    let long = client
+        .submit(json!({"pipeline": "sleep", "params": {"seconds": 8}}))
+        .await;
+    client
+        .wait_until(
+            long["id"].as_str().unwrap(),
+            Duration::from_secs(30),
+            |job| job["state"] == "running",
+        )
+        .await;
+    let short = client
+        .submit(json!({"pipeline": "sleep", "params": {"seconds": 0.2}}))
+        .await;
+    let short_id = short["id"].as_str().unwrap().to_owned();
+    // Its result is stored, its run is over, its end is not written yet.
+    client
+        .wait_until(&short_id, Duration::from_secs(30), |job| {
+            job["state"] == "running" && !job["artifacts"].as_array().unwrap().is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let waiting: serde_json::Value = client
+        .get(&format!("/v1/jobs/{short_id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(waiting["state"], "running", "{waiting:#}");
+    holding.kill();
+
+    let _taker = Server::start_worker(&dir.path().join("taker"), &with(&["--workers", "2"]));
+    let short = client.wait_ended(&short_id).await;
+    assert_eq!(short["state"], "succeeded", "{short:#}");
+    assert_eq!(
+        short["attempts"], 2,
+        "the killed worker's run did not count"
+    );
+    let long = client.wait_ended(long["id"].as_str().unwrap()).await;
+    assert_eq!(long["state"], "succeeded", "{long:#}");
+    let admin = TestDatabase::admin(&database.url).await;
+    let succeeded: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM job_events WHERE job_id = $1 \
+         AND kind = 'state' AND data LIKE '%\"state\":\"succeeded\"%'",
+    )
+    .bind(&short_id)
+    .fetch_one(&admin.0)
+    .await
+    .unwrap();
+    assert_eq!(succeeded, 1, "the job reached succeeded once");
+    drop(admin);
+    let keys = s3_keys(&storage).await;
+    let results = keys
+        .iter()
+        .filter(|key| key.contains(&format!("/jobs/{short_id}/")) && key.ends_with("/result.json"))
+        .count();
+    assert_eq!(results, 1, "one result, the re-run's");
     drop(api);
     database.drop().await;
 }

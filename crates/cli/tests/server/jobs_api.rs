@@ -3,7 +3,7 @@
 
 use reqwest::multipart::{Form, Part};
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::harness::{expect, field_names, fixture, pipeline_names, Server};
 
@@ -138,9 +138,14 @@ async fn operations_routes_answer() {
     let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
     assert_eq!(
         pipeline_names(&pipelines),
-        ["biomech", "frames", "probe", "sleep"]
+        ["biomech", "frames", "noop", "probe", "sleep"]
     );
-    let sleep: &Value = &pipelines["pipelines"][3];
+    let sleep = pipelines["pipelines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|pipeline| pipeline["name"] == "sleep")
+        .unwrap();
     assert_eq!(
         sleep["params_schema"]["properties"]["seconds"]["type"],
         "number"
@@ -244,4 +249,30 @@ async fn the_sleep_pipeline_is_offered_only_when_test_pipelines_are_enabled() {
         body["error"]["message"].as_str().unwrap().contains("sleep"),
         "{body}"
     );
+}
+
+#[tokio::test]
+async fn a_noop_job_succeeds_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::in_process(dir.path(), &["--workers", "2"]);
+    let client = server.user("noor@example.com").await;
+    let jobs = expect(
+        client
+            .post_json(
+                "/v1/jobs/batch",
+                json!({"jobs": [{"pipeline": "noop"}, {"pipeline": "noop"}, {"pipeline": "noop"}]}),
+            )
+            .await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    for job in jobs["jobs"].as_array().unwrap() {
+        let ended = client.wait_ended(job["id"].as_str().unwrap()).await;
+        assert_eq!(ended["state"], "succeeded", "{ended:#}");
+        assert_eq!(ended["progress"], 1.0);
+        assert_eq!(ended["artifacts"], json!([]));
+    }
+    let scratch = dir.path().join("data").join("scratch");
+    let made = std::fs::read_dir(&scratch).map_or(0, |entries| entries.count());
+    assert_eq!(made, 0, "a noop run makes no scratch directory");
 }
