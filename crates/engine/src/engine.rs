@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::artifacts::ArtifactSink;
 use crate::config::EngineConfig;
+use crate::group_commit::GroupCommit;
 use crate::input_file::InputFile;
 use crate::metrics::EngineMetrics;
 use crate::params::FieldError;
@@ -95,6 +96,8 @@ pub struct Engine {
     pub(crate) wake: Arc<Notify>,
     /// The jobs this process runs now, so a cancel here reaches them at once.
     pub(crate) running: Arc<Mutex<HashMap<String, JobStop>>>,
+    /// Where submissions wait to be committed together.
+    submissions: Arc<GroupCommit>,
 }
 
 impl Engine {
@@ -105,6 +108,7 @@ impl Engine {
         config: EngineConfig,
     ) -> Self {
         Self {
+            submissions: Arc::new(GroupCommit::new(store.clone())),
             store,
             blobs,
             pipelines,
@@ -122,10 +126,13 @@ impl Engine {
         self.check_inputs(std::slice::from_ref(&checked))
             .await
             .map_err(|(_, error)| error)?;
-        let (job, created) = self
-            .store
-            .create_job(checked.into_new_job(&self.config))
+        let mut queued = self
+            .submissions
+            .queue(vec![checked.into_new_job(&self.config)])
             .await?;
+        let (job, created) = queued
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a queued job was not answered".into()))?;
         if created {
             self.wake.notify_one();
         }
@@ -156,7 +163,13 @@ impl Engine {
             .into_iter()
             .map(|job| job.into_new_job(&self.config))
             .collect();
-        let records = self.store.create_jobs(jobs).await?;
+        let records: Vec<JobRecord> = self
+            .submissions
+            .queue(jobs)
+            .await?
+            .into_iter()
+            .map(|(record, _)| record)
+            .collect();
         // Every idle worker has work now; the permit covers one that is
         // between jobs and not yet waiting.
         self.wake.notify_waiters();

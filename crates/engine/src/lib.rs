@@ -7,6 +7,7 @@ mod artifacts;
 mod backoff;
 mod config;
 mod engine;
+mod group_commit;
 mod input_file;
 mod metrics;
 mod params;

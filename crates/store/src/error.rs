@@ -13,6 +13,10 @@ pub enum StoreError {
     /// The database could not be reached or refused the statement.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database failed a transaction this request shared with others
+    /// (a group commit); the first of them got the error itself.
+    #[error("database error: {0}")]
+    Unavailable(String),
     /// The schema could not be brought up to date.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),

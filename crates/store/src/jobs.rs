@@ -93,55 +93,80 @@ async fn insert_queued_job<DB: Backend>(
     Ok(Some(record))
 }
 
-/// Queues a job, or finds the one its idempotency key stands for.
-pub(crate) async fn create_job<DB: Dialect>(
+/// Queues groups of jobs submitted at about the same time in one
+/// transaction: each group whole or not at all (a savepoint each), so one
+/// group's refusal leaves the others queued. A job with an idempotency key
+/// the owner used before is not queued again: the earlier job stands for it
+/// (`false` beside it), or the key's reuse for a different submission is
+/// refused.
+pub(crate) async fn create_groups<DB: Dialect>(
     pool: &Pool<DB>,
-    job: NewJob,
-) -> StoreResult<(JobRecord, bool)> {
+    groups: Vec<Vec<NewJob>>,
+) -> StoreResult<Vec<StoreResult<Vec<(JobRecord, bool)>>>> {
     let mut tx = pool.begin().await?;
-    // Insert first (taking the write lock at once) and let the unique
-    // (owner, idempotency key) constraint tell us about an earlier job.
-    if let Some(record) = insert_queued_job(&mut tx, &job).await? {
-        announce_new_job(&mut tx).await?;
-        tx.commit().await?;
-        return Ok((record, true));
+    let mut answers = Vec::with_capacity(groups.len());
+    let mut queued = false;
+    for group in &groups {
+        let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+        match queue_group(&mut savepoint, group).await {
+            Ok(records) => {
+                savepoint.commit().await?;
+                queued |= records.iter().any(|(_, new)| *new);
+                answers.push(Ok(records));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                answers.push(Err(e));
+            }
+        }
     }
+    if queued {
+        announce_new_job(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(answers)
+}
+
+/// One group's jobs, in order; several jobs submitted together take no
+/// idempotency key.
+async fn queue_group<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    group: &[NewJob],
+) -> StoreResult<Vec<(JobRecord, bool)>> {
+    if group.len() > 1 && group.iter().any(|job| job.idempotency_key.is_some()) {
+        return Err(StoreError::Conflict(
+            "jobs submitted together take no idempotency key".into(),
+        ));
+    }
+    let mut records = Vec::with_capacity(group.len());
+    for job in group {
+        // Insert first (taking the write lock at once) and let the unique
+        // (owner, idempotency key) constraint tell us about an earlier job.
+        match insert_queued_job(tx, job).await? {
+            Some(record) => records.push((record, true)),
+            None => records.push((earlier_job(tx, job).await?, false)),
+        }
+    }
+    Ok(records)
+}
+
+/// The job an idempotency key stood for, when `job` is the same submission.
+async fn earlier_job<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    job: &NewJob,
+) -> StoreResult<JobRecord> {
     let row = sql("SELECT * FROM jobs WHERE owner_id = $1 AND idempotency_key = $2")
         .bind(&job.owner_id)
         .bind(&job.idempotency_key)
-        .fetch_one(&mut tx)
+        .fetch_one(&mut *tx)
         .await?;
-    tx.commit().await?;
     let earlier = job_from_row(&row)?;
     // Jobs from before fingerprints were kept match any submission.
     let fingerprint = row.opt_text("request_fingerprint")?;
     if fingerprint.is_some_and(|f| f != job.fingerprint()) {
         return Err(StoreError::KeyReused { job_id: earlier.id });
     }
-    Ok((earlier, false))
-}
-
-/// Queues jobs without idempotency keys in one transaction: all or none.
-pub(crate) async fn create_jobs<DB: Dialect>(
-    pool: &Pool<DB>,
-    jobs: Vec<NewJob>,
-) -> StoreResult<Vec<JobRecord>> {
-    if jobs.iter().any(|job| job.idempotency_key.is_some()) {
-        return Err(StoreError::Conflict(
-            "jobs submitted together take no idempotency key".into(),
-        ));
-    }
-    let mut tx = pool.begin().await?;
-    let mut records = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        // Without an idempotency key there is nothing to conflict with.
-        if let Some(record) = insert_queued_job(&mut tx, job).await? {
-            records.push(record);
-        }
-    }
-    announce_new_job(&mut tx).await?;
-    tx.commit().await?;
-    Ok(records)
+    Ok(earlier)
 }
 
 pub(crate) async fn job_by_idempotency_key<DB: Backend>(

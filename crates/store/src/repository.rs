@@ -87,7 +87,21 @@ pub trait Store: Send + Sync + 'static {
     /// owner already used for the same submission ([`NewJob::fingerprint`]),
     /// returns the earlier job instead and `false`; for another submission,
     /// [`StoreError::KeyReused`].
-    async fn create_job(&self, job: NewJob) -> StoreResult<(JobRecord, bool)>;
+    /// Queues groups of jobs in one transaction, each group whole or not at
+    /// all; one answer per group, in order. A job whose idempotency key the
+    /// owner used before is the earlier job (`false` beside it).
+    async fn create_job_groups(
+        &self,
+        groups: Vec<Vec<NewJob>>,
+    ) -> StoreResult<Vec<StoreResult<Vec<(JobRecord, bool)>>>>;
+    /// Queues one job, or finds the one its idempotency key stands for.
+    async fn create_job(&self, job: NewJob) -> StoreResult<(JobRecord, bool)> {
+        let mut answers = self.create_job_groups(vec![vec![job]]).await?;
+        let mut records = answers.pop().unwrap_or_else(|| Ok(Vec::new()))?;
+        records
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("a queued job was not answered".into()))
+    }
     /// The owner's job submitted with this idempotency key.
     async fn job_by_idempotency_key(
         &self,
@@ -98,7 +112,16 @@ pub trait Store: Send + Sync + 'static {
     async fn jobs_ended_before(&self, before: i64, limit: i64) -> StoreResult<Vec<String>>;
     /// Inserts many queued jobs in one transaction: all of them or none.
     /// They take no idempotency keys.
-    async fn create_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<Vec<JobRecord>>;
+    async fn create_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<Vec<JobRecord>> {
+        if jobs.iter().any(|job| job.idempotency_key.is_some()) {
+            return Err(StoreError::Conflict(
+                "jobs submitted together take no idempotency key".into(),
+            ));
+        }
+        let mut answers = self.create_job_groups(vec![jobs]).await?;
+        let records = answers.pop().unwrap_or_else(|| Ok(Vec::new()))?;
+        Ok(records.into_iter().map(|(record, _)| record).collect())
+    }
     async fn get_job(&self, id: &str) -> StoreResult<Option<JobRecord>>;
     /// Newest first.
     async fn list_jobs(&self, filter: &JobFilter) -> StoreResult<Vec<JobRecord>>;

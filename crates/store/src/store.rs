@@ -136,8 +136,11 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         uploads::delete_presigned_upload(&self.pool, id).await
     }
 
-    async fn create_job(&self, job: NewJob) -> StoreResult<(JobRecord, bool)> {
-        jobs::create_job(&self.pool, job).await
+    async fn create_job_groups(
+        &self,
+        groups: Vec<Vec<NewJob>>,
+    ) -> StoreResult<Vec<StoreResult<Vec<(JobRecord, bool)>>>> {
+        jobs::create_groups(&self.pool, groups).await
     }
 
     async fn job_by_idempotency_key(
@@ -150,10 +153,6 @@ impl<DB: Dialect> Store for SqlStore<DB> {
 
     async fn jobs_ended_before(&self, before: i64, limit: i64) -> StoreResult<Vec<String>> {
         jobs::jobs_ended_before(&self.pool, before, limit).await
-    }
-
-    async fn create_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<Vec<JobRecord>> {
-        jobs::create_jobs(&self.pool, jobs).await
     }
 
     async fn get_job(&self, id: &str) -> StoreResult<Option<JobRecord>> {

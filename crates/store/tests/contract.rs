@@ -1089,6 +1089,7 @@ async fn contract(store: &dyn Store) {
     batches::a_batch_claim_takes_what_single_claims_would(store).await;
     batches::a_batch_renewal_reports_cancels_and_lost_leases(store).await;
     batches::a_batch_end_refuses_a_stale_lease_and_commits_the_rest(store).await;
+    batches::submissions_committed_together_stand_or_fall_alone(store).await;
     a_cap_holds_back_only_the_capped_owner(store).await;
     simultaneous_claims_take_each_job_once_within_the_cap(store).await;
     the_outbox_announces_what_happened(store).await;

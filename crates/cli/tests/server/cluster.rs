@@ -303,3 +303,47 @@ async fn a_worker_killed_with_ends_waiting_to_be_written_loses_no_job() {
     drop(api);
     database.drop().await;
 }
+
+#[tokio::test]
+async fn a_cancel_reaches_a_job_on_another_node_within_a_heartbeat() {
+    let database = TestDatabase::create().await;
+    let dir = tempfile::tempdir().unwrap();
+    let blobs = dir.path().join("shared-blobs");
+    // The default lease (30 s): only the heartbeat can bring the cancel in time.
+    let shared = [
+        "--database-url",
+        database.url.as_str(),
+        "--storage-url",
+        blobs.to_str().unwrap(),
+        "--jwt-secret",
+        "a-shared-secret-for-every-node",
+    ];
+    let with = |extra: &[&'static str]| [&shared[..], extra].concat();
+    let api = Server::start_in(&dir.path().join("api"), &with(&["--workers", "0"]));
+    let _worker = Server::start_worker(&dir.path().join("worker"), &with(&["--workers", "2"]));
+    let client = api.user("uma@example.com").await;
+    let job = client
+        .submit(json!({"pipeline": "sleep", "params": {"seconds": 60}}))
+        .await;
+    let job_id = job["id"].as_str().unwrap();
+    client
+        .wait_until(job_id, Duration::from_secs(30), |job| {
+            job["state"] == "running" && job["progress"].as_f64().unwrap() > 0.0
+        })
+        .await;
+    let asked = std::time::Instant::now();
+    expect(
+        client.post(&format!("/v1/jobs/{job_id}/cancel")).await,
+        StatusCode::ACCEPTED,
+    )
+    .await;
+    let job = client
+        .wait_until(job_id, Duration::from_secs(5), |job| {
+            job["state"] == "cancelled"
+        })
+        .await;
+    assert!(asked.elapsed() < Duration::from_secs(5));
+    assert_eq!(job["artifacts"], json!([]));
+    drop(api);
+    database.drop().await;
+}

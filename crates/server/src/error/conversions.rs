@@ -21,6 +21,9 @@ impl From<StoreError> for ApiError {
             StoreError::Database(e) => {
                 Self::unavailable("the database is unavailable; try again shortly", e)
             }
+            StoreError::Unavailable(e) => {
+                Self::unavailable("the database is unavailable; try again shortly", e)
+            }
             other => Self::internal(other),
         }
     }

@@ -171,3 +171,47 @@ pub async fn a_batch_end_refuses_a_stale_lease_and_commits_the_rest(store: &dyn 
     assert_eq!(broken.stage.as_deref(), Some("reading"));
     assert!(store.finish_jobs(vec![]).await.unwrap().is_empty());
 }
+
+pub async fn submissions_committed_together_stand_or_fall_alone(store: &dyn Store) {
+    let owner_id = owner(store, "batch-groups@example.com").await;
+    let keyed = |key: &str, seconds: u64| NewJob {
+        params: json!({"seconds": seconds}),
+        ..new_job(&owner_id, Some(key))
+    };
+    let (first, _) = store.create_job(keyed("group-key", 1)).await.unwrap();
+    let answers = store
+        .create_job_groups(vec![
+            vec![new_job(&owner_id, None)],
+            // The same key for a different submission: refused alone.
+            vec![keyed("group-key", 2)],
+            // The same key for the same submission: the earlier job.
+            vec![keyed("group-key", 1)],
+            vec![new_job(&owner_id, None), new_job(&owner_id, None)],
+            // Several jobs together take no key: refused whole.
+            vec![new_job(&owner_id, None), keyed("other-key", 1)],
+        ])
+        .await
+        .unwrap();
+    assert_eq!(answers.len(), 5);
+    let single = answers[0].as_ref().unwrap();
+    assert!(single[0].1, "queued");
+    assert!(matches!(answers[1], Err(StoreError::KeyReused { .. })));
+    let replay = answers[2].as_ref().unwrap();
+    assert_eq!(
+        (replay[0].0.id.as_str(), replay[0].1),
+        (first.id.as_str(), false)
+    );
+    assert_eq!(answers[3].as_ref().unwrap().len(), 2);
+    assert!(matches!(answers[4], Err(StoreError::Conflict(_))));
+    let none_keyed = store
+        .job_by_idempotency_key(&owner_id, "other-key")
+        .await
+        .unwrap();
+    assert!(
+        none_keyed.is_none(),
+        "a refused group leaves nothing behind"
+    );
+    for queued in [&single[0].0, &answers[3].as_ref().unwrap()[1].0] {
+        assert_eq!(states(store, &queued.id).await, ["queued"]);
+    }
+}
