@@ -25,6 +25,12 @@ pub(crate) trait Dialect: Backend {
     /// expiry, now and the leases as a JSON array; returns the id and cancel
     /// flag of each job still held.
     const RENEW_LEASES: &'static str;
+    /// Ends many holds (see `sql/*/finish_jobs.sql`): binds now and the
+    /// endings as a JSON array; returns the rows of the jobs that ended.
+    const FINISH_JOBS: &'static str;
+    /// Appends many events in order (see `sql/*/insert_events.sql`): binds
+    /// them as a JSON array and now.
+    const INSERT_EVENTS: &'static str;
     /// Claims due deliveries (see `sql/*/claim_deliveries.sql`): binds the
     /// hold's end, now, whether e-mail is taken and the limit.
     const CLAIM_DELIVERIES: &'static str;

@@ -31,6 +31,27 @@ pub(crate) async fn insert_event<DB: Backend>(
     Ok(())
 }
 
+/// Appends many rows to jobs' histories in one statement, in order.
+pub(crate) async fn insert_events<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    events: Vec<Value>,
+) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    sql(DB::INSERT_EVENTS)
+        .bind(Value::from(events).to_string())
+        .bind(now_ms())
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
+/// A row of [`insert_events`].
+pub(crate) fn event_of(job_id: &str, kind: &str, data: &Value) -> Value {
+    json!({"job_id": job_id, "kind": kind, "data": data.to_string()})
+}
+
 /// Records the job's state as it is now in its history.
 pub(crate) async fn insert_state_event<DB: Backend>(
     tx: &mut Transaction<'_, DB>,
@@ -104,6 +125,20 @@ pub(crate) async fn create_groups<DB: Dialect>(
     groups: Vec<Vec<NewJob>>,
 ) -> StoreResult<Vec<StoreResult<Vec<(JobRecord, bool)>>>> {
     let mut tx = pool.begin().await?;
+    if let [group] = &groups[..] {
+        // Alone, a group needs no savepoint: its refusal is the transaction's.
+        let answer = queue_group(&mut tx, group).await;
+        match &answer {
+            Ok(records) => {
+                if records.iter().any(|(_, new)| *new) {
+                    announce_new_job(&mut tx).await?;
+                }
+                tx.commit().await?;
+            }
+            Err(_) => tx.rollback().await?,
+        }
+        return Ok(vec![answer]);
+    }
     let mut answers = Vec::with_capacity(groups.len());
     let mut queued = false;
     for group in &groups {

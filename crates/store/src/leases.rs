@@ -9,9 +9,11 @@ use sqlx::{Pool, Transaction};
 use uuid::Uuid;
 
 use crate::dialect::Dialect;
-use crate::jobs::{announce_new_job, insert_progress_event, insert_state_event};
+use crate::jobs::{
+    announce_new_job, event_of, insert_events, insert_progress_event, insert_state_event,
+};
 use crate::model::*;
-use crate::notifications::{enqueue_job_end, enqueue_job_event};
+use crate::notifications::{enqueue_job_end, enqueue_job_ends, enqueue_job_event};
 use crate::now_ms;
 use crate::repository::StoreResult;
 use crate::rows::*;
@@ -186,6 +188,21 @@ impl Ending {
         }
     }
 
+    /// This ending of `job_id`'s hold under `lease`, as `finish_jobs.sql` reads it.
+    fn to_json(&self, job_id: &str, lease: &LeaseToken) -> Value {
+        serde_json::json!({
+            "id": job_id,
+            "lease": lease.0,
+            "state": self.state.as_str(),
+            "error": self.error,
+            "run_after": self.run_after,
+            "warnings": Value::from(self.warnings.clone()).to_string(),
+            "attempts_delta": self.attempts_delta,
+            "finished_at": self.finished_at,
+            "progress": self.progress,
+        })
+    }
+
     fn of(outcome: Outcome, now: i64) -> Self {
         match outcome {
             Outcome::Succeeded { warnings } => Ending {
@@ -216,72 +233,61 @@ impl Ending {
 }
 
 /// Ends workers' holds on jobs, each with its outcome, events and outbox
-/// rows, in one transaction. One answer per end, in order: false when its
-/// lease was lost (nothing written for that job; the others commit).
-pub(crate) async fn finish<DB: Backend>(
-    pool: &Pool<DB>,
-    ends: Vec<JobEnd>,
-) -> StoreResult<Vec<bool>> {
+/// rows, in one transaction of a few statements however many jobs there
+/// are. One answer per end, in order: false when its lease was lost
+/// (nothing written for that job; the others commit).
+pub(crate) async fn finish<DB: Dialect>(pool: &Pool<DB>, ends: Vec<JobEnd>) -> StoreResult<Vec<bool>> {
     if ends.is_empty() {
         return Ok(Vec::new());
     }
     let now = now_ms();
     let mut tx = pool.begin().await?;
-    let mut written = Vec::with_capacity(ends.len());
-    for end in ends {
-        written.push(finish_one(&mut tx, end, now).await?);
-    }
-    tx.commit().await?;
-    Ok(written)
-}
-
-/// One job's end inside a batch; false when its lease was lost.
-async fn finish_one<DB: Backend>(
-    tx: &mut Transaction<'_, DB>,
-    end: JobEnd,
-    now: i64,
-) -> StoreResult<bool> {
-    if let Some((fraction, stage)) = end.last_progress {
-        // The run reported progress after its last beat: recorded first, so
-        // watchers see it before the end.
-        let renewed =
-            renew_with_progress(tx, &end.job_id, &end.lease, now, now, fraction, stage).await?;
-        if renewed.is_none() {
-            return Ok(false);
+    let mut endings = Vec::with_capacity(ends.len());
+    for end in &ends {
+        if let Some((fraction, stage)) = end.last_progress.clone() {
+            // The run reported progress after its last renewal: recorded
+            // first, so watchers see it before the end.
+            let renewed =
+                renew_with_progress(&mut tx, &end.job_id, &end.lease, now, now, fraction, stage)
+                    .await?;
+            if renewed.is_none() {
+                continue;
+            }
         }
+        endings.push(Ending::of(end.outcome.clone(), now).to_json(&end.job_id, &end.lease));
     }
-    let ending = Ending::of(end.outcome, now);
-    let row = sql(
-        "UPDATE jobs SET state = $1, error = $2, run_after = COALESCE($3, run_after), \
-                   warnings = $4, attempts = attempts + $5, finished_at = $6, \
-                   progress = COALESCE($7, progress), lease_token = NULL, \
-                   lease_expires_at = NULL, updated_at = $8 \
-                   WHERE id = $9 AND lease_token = $10 AND state = 'running' RETURNING *",
-    )
-    .bind(ending.state.as_str())
-    .bind(ending.error)
-    .bind(ending.run_after)
-    .bind(Value::from(ending.warnings).to_string())
-    .bind(ending.attempts_delta)
-    .bind(ending.finished_at)
-    .bind(ending.progress)
-    .bind(now)
-    .bind(end.job_id.as_str())
-    .bind(&end.lease.0)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row) = row else {
-        return Ok(false);
-    };
-    let job = job_from_row(&row)?;
-    if job.state == JobState::Succeeded {
-        // Watchers see progress reach 1 before the end, in this same
-        // transaction (the worker writes no last beat).
-        insert_progress_event(tx, &end.job_id, 1.0, job.stage.as_deref()).await?;
+    let rows = sql(DB::FINISH_JOBS)
+        .bind(now)
+        .bind(Value::from(endings).to_string())
+        .fetch_all(&mut tx)
+        .await?;
+    let mut ended: std::collections::HashMap<String, JobRecord> = std::collections::HashMap::new();
+    for row in &rows {
+        let job = job_from_row(row)?;
+        ended.insert(job.id.clone(), job);
     }
-    insert_state_event(tx, &job).await?;
-    enqueue_job_end(tx, &job).await?;
-    Ok(true)
+    let mut events = Vec::with_capacity(2 * ended.len());
+    let mut in_order = Vec::with_capacity(ended.len());
+    for end in &ends {
+        let Some(job) = ended.get(&end.job_id) else {
+            continue;
+        };
+        if job.state == JobState::Succeeded {
+            // Watchers see progress reach 1 before the end (the worker
+            // writes no last renewal).
+            let progress = serde_json::json!({"progress": 1.0, "stage": job.stage});
+            events.push(event_of(&job.id, "progress", &progress));
+        }
+        events.push(event_of(&job.id, "state", &state_event(job)));
+        in_order.push(job.clone());
+    }
+    insert_events(&mut tx, events).await?;
+    enqueue_job_ends(&mut tx, &in_order).await?;
+    tx.commit().await?;
+    Ok(ends
+        .iter()
+        .map(|end| ended.contains_key(&end.job_id))
+        .collect())
 }
 
 /// Cancels a waiting job at once, or flags a running one for its worker.

@@ -28,15 +28,33 @@ pub(crate) async fn enqueue_job_event<DB: Backend>(
     job: &JobRecord,
     event: &str,
 ) -> StoreResult<()> {
-    let endpoints = sql("SELECT * FROM webhook_endpoints WHERE owner_id = $1 ORDER BY id")
-        .bind(&job.owner_id)
+    let endpoints = endpoints_of(tx, &job.owner_id).await?;
+    enqueue_to(tx, job, event, &endpoints).await
+}
+
+/// An owner's webhook endpoints.
+async fn endpoints_of<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    owner_id: &str,
+) -> StoreResult<Vec<WebhookEndpoint>> {
+    let rows = sql("SELECT * FROM webhook_endpoints WHERE owner_id = $1 ORDER BY id")
+        .bind(owner_id)
         .fetch_all(&mut *tx)
         .await?;
+    rows.iter().map(webhook_from_row).collect()
+}
+
+/// [`enqueue_job_event`] with the owner's endpoints already read.
+async fn enqueue_to<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    job: &JobRecord,
+    event: &str,
+    endpoints: &[WebhookEndpoint],
+) -> StoreResult<()> {
     let mut targets = Vec::new();
-    for row in &endpoints {
-        let endpoint = webhook_from_row(row)?;
+    for endpoint in endpoints {
         if endpoint.events.iter().any(|e| e == event) {
-            targets.push((Channel::Webhook, endpoint.url, Some(endpoint.id)));
+            targets.push((Channel::Webhook, endpoint.url.clone(), Some(endpoint.id.clone())));
         }
     }
     if job.state.is_terminal() {
@@ -74,6 +92,26 @@ pub(crate) async fn enqueue_job_event<DB: Backend>(
         .bind(now + DELIVERY_WINDOW_MS)
         .execute(&mut *tx)
         .await?;
+    }
+    Ok(())
+}
+
+/// Announces the ends of `jobs` (those whose state is one), reading each
+/// owner's endpoints once.
+pub(crate) async fn enqueue_job_ends<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    jobs: &[JobRecord],
+) -> StoreResult<()> {
+    let mut endpoints: std::collections::HashMap<&str, Vec<WebhookEndpoint>> =
+        std::collections::HashMap::new();
+    for job in jobs.iter().filter(|job| job.state.is_terminal()) {
+        if !endpoints.contains_key(job.owner_id.as_str()) {
+            let owned = endpoints_of(tx, &job.owner_id).await?;
+            endpoints.insert(&job.owner_id, owned);
+        }
+        let event = format!("job.{}", job.state.as_str());
+        let owned = &endpoints[job.owner_id.as_str()];
+        enqueue_to(tx, job, &event, owned).await?;
     }
     Ok(())
 }

@@ -23,6 +23,8 @@ const NEW_JOBS_CHANNEL: &str = "kinoflow_new_jobs";
 impl Dialect for Postgres {
     const CLAIM_JOB: &'static str = include_str!("../sql/postgres/claim_job.sql");
     const RENEW_LEASES: &'static str = include_str!("../sql/postgres/renew_leases.sql");
+    const FINISH_JOBS: &'static str = include_str!("../sql/postgres/finish_jobs.sql");
+    const INSERT_EVENTS: &'static str = include_str!("../sql/postgres/insert_events.sql");
     const CLAIM_DELIVERIES: &'static str = include_str!("../sql/postgres/claim_deliveries.sql");
     /// Tells every listening worker that a job can be claimed (sent on
     /// commit, on [`NEW_JOBS_CHANNEL`]).

@@ -22,6 +22,8 @@ pub type SqliteStore = SqlStore<Sqlite>;
 impl Dialect for Sqlite {
     const CLAIM_JOB: &'static str = include_str!("../sql/sqlite/claim_job.sql");
     const RENEW_LEASES: &'static str = include_str!("../sql/sqlite/renew_leases.sql");
+    const FINISH_JOBS: &'static str = include_str!("../sql/sqlite/finish_jobs.sql");
+    const INSERT_EVENTS: &'static str = include_str!("../sql/sqlite/insert_events.sql");
     const CLAIM_DELIVERIES: &'static str = include_str!("../sql/sqlite/claim_deliveries.sql");
     /// Workers in this process are woken by the engine itself; other
     /// processes on the same file find new jobs by polling.
