@@ -30,7 +30,7 @@ pub struct EngineConfig {
     /// Pipelines whose runs have a limit of their own instead of `max_run_time`.
     pub max_run_time_by_pipeline: HashMap<String, Duration>,
     /// How long a finished run's end waits for others to be written with it
-    /// in one transaction, while other runs are going on.
+    /// in one transaction.
     pub completion_window: Duration,
 }
 

@@ -31,6 +31,10 @@ pub(crate) trait Dialect: Backend {
     /// Appends many events in order (see `sql/*/insert_events.sql`): binds
     /// them as a JSON array and now.
     const INSERT_EVENTS: &'static str;
+    /// Queues many jobs without idempotency keys (see
+    /// `sql/*/insert_jobs.sql`): binds now and the jobs as a JSON array;
+    /// returns their rows.
+    const INSERT_JOBS: &'static str;
     /// Claims due deliveries (see `sql/*/claim_deliveries.sql`): binds the
     /// hold's end, now, whether e-mail is taken and the limit.
     const CLAIM_DELIVERIES: &'static str;

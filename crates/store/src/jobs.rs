@@ -115,38 +115,74 @@ async fn insert_queued_job<DB: Backend>(
 }
 
 /// Queues groups of jobs submitted at about the same time in one
-/// transaction: each group whole or not at all (a savepoint each), so one
-/// group's refusal leaves the others queued. A job with an idempotency key
-/// the owner used before is not queued again: the earlier job stands for it
-/// (`false` beside it), or the key's reuse for a different submission is
-/// refused.
+/// transaction, each group whole or not at all, so one group's refusal
+/// leaves the others queued. Jobs without idempotency keys go in with one
+/// statement for all of them; groups with a key each get a savepoint. A job
+/// with an idempotency key the owner used before is not queued again: the
+/// earlier job stands for it (`false` beside it), or the key's reuse for a
+/// different submission is refused. Should the shared transaction fail,
+/// each group is tried again in a transaction of its own.
 pub(crate) async fn create_groups<DB: Dialect>(
     pool: &Pool<DB>,
     groups: Vec<Vec<NewJob>>,
 ) -> StoreResult<Vec<StoreResult<Vec<(JobRecord, bool)>>>> {
-    let mut tx = pool.begin().await?;
-    if let [group] = &groups[..] {
-        // Alone, a group needs no savepoint: its refusal is the transaction's.
-        let answer = queue_group(&mut tx, group).await;
-        match &answer {
-            Ok(records) => {
-                if records.iter().any(|(_, new)| *new) {
-                    announce_new_job(&mut tx).await?;
-                }
-                tx.commit().await?;
-            }
-            Err(_) => tx.rollback().await?,
-        }
-        return Ok(vec![answer]);
+    if groups.len() == 1 {
+        return Ok(vec![create_group(pool, &groups[0]).await]);
     }
+    match create_together(pool, &groups).await {
+        Ok(answers) => Ok(answers),
+        Err(_) => {
+            let mut answers = Vec::with_capacity(groups.len());
+            for group in &groups {
+                answers.push(create_group(pool, group).await);
+            }
+            Ok(answers)
+        }
+    }
+}
+
+/// One group in a transaction of its own.
+async fn create_group<DB: Dialect>(
+    pool: &Pool<DB>,
+    group: &[NewJob],
+) -> StoreResult<Vec<(JobRecord, bool)>> {
+    let mut tx = pool.begin().await?;
+    let records = if is_keyless(group) {
+        insert_keyless(&mut tx, group).await?
+    } else {
+        queue_group(&mut tx, group).await?
+    };
+    if records.iter().any(|(_, new)| *new) {
+        announce_new_job(&mut tx).await?;
+    }
+    tx.commit().await?;
+    Ok(records)
+}
+
+/// Every group in one transaction; an error of the transaction itself
+/// (not a group's refusal) fails them all.
+async fn create_together<DB: Dialect>(
+    pool: &Pool<DB>,
+    groups: &[Vec<NewJob>],
+) -> StoreResult<Vec<StoreResult<Vec<(JobRecord, bool)>>>> {
+    let mut tx = pool.begin().await?;
+    let keyless: Vec<NewJob> = groups
+        .iter()
+        .filter(|group| is_keyless(group))
+        .flatten()
+        .cloned()
+        .collect();
+    let mut inserted = insert_keyless(&mut tx, &keyless).await?.into_iter();
     let mut answers = Vec::with_capacity(groups.len());
-    let mut queued = false;
-    for group in &groups {
+    for group in groups {
+        if is_keyless(group) {
+            answers.push(Ok(inserted.by_ref().take(group.len()).collect()));
+            continue;
+        }
         let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
         match queue_group(&mut savepoint, group).await {
             Ok(records) => {
                 savepoint.commit().await?;
-                queued |= records.iter().any(|(_, new)| *new);
                 answers.push(Ok(records));
             }
             Err(e) => {
@@ -155,11 +191,70 @@ pub(crate) async fn create_groups<DB: Dialect>(
             }
         }
     }
+    let queued = answers.iter().flatten().flatten().any(|(_, new)| *new);
     if queued {
         announce_new_job(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(answers)
+}
+
+/// Whether a group's jobs can go in with others' in one statement: none
+/// has an idempotency key to look up.
+fn is_keyless(group: &[NewJob]) -> bool {
+    group.iter().all(|job| job.idempotency_key.is_none())
+}
+
+/// Queues jobs without idempotency keys with one statement for the jobs
+/// and one for their first events; the records in the jobs' order.
+async fn insert_keyless<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    jobs: &[NewJob],
+) -> StoreResult<Vec<(JobRecord, bool)>> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = jobs.iter().map(|_| Uuid::now_v7().to_string()).collect();
+    let rows: Vec<Value> = jobs
+        .iter()
+        .zip(&ids)
+        .map(|(job, id)| {
+            json!({
+                "id": id,
+                "owner_id": job.owner_id,
+                "pipeline": job.pipeline,
+                "upload_id": job.upload_id,
+                "params": job.params.to_string(),
+                "max_attempts": job.max_attempts,
+                "callback_url": job.notices.callback_url,
+                "notify_email": job.notices.email,
+            })
+        })
+        .collect();
+    let inserted = sql(DB::INSERT_JOBS)
+        .bind(now_ms())
+        .bind(Value::from(rows).to_string())
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut by_id = std::collections::HashMap::with_capacity(inserted.len());
+    for row in &inserted {
+        let record = job_from_row(row)?;
+        by_id.insert(record.id.clone(), record);
+    }
+    let records = ids
+        .iter()
+        .map(|id| {
+            by_id
+                .remove(id)
+                .ok_or_else(|| StoreError::Corrupt(format!("job {id} was not queued")))
+        })
+        .collect::<StoreResult<Vec<JobRecord>>>()?;
+    let events = records
+        .iter()
+        .map(|record| event_of(&record.id, "state", &state_event(record)))
+        .collect();
+    insert_events(tx, events).await?;
+    Ok(records.into_iter().map(|record| (record, true)).collect())
 }
 
 /// One group's jobs, in order; several jobs submitted together take no

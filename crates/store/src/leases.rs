@@ -236,7 +236,10 @@ impl Ending {
 /// rows, in one transaction of a few statements however many jobs there
 /// are. One answer per end, in order: false when its lease was lost
 /// (nothing written for that job; the others commit).
-pub(crate) async fn finish<DB: Dialect>(pool: &Pool<DB>, ends: Vec<JobEnd>) -> StoreResult<Vec<bool>> {
+pub(crate) async fn finish<DB: Dialect>(
+    pool: &Pool<DB>,
+    ends: Vec<JobEnd>,
+) -> StoreResult<Vec<bool>> {
     if ends.is_empty() {
         return Ok(Vec::new());
     }

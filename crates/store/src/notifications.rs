@@ -54,7 +54,11 @@ async fn enqueue_to<DB: Backend>(
     let mut targets = Vec::new();
     for endpoint in endpoints {
         if endpoint.events.iter().any(|e| e == event) {
-            targets.push((Channel::Webhook, endpoint.url.clone(), Some(endpoint.id.clone())));
+            targets.push((
+                Channel::Webhook,
+                endpoint.url.clone(),
+                Some(endpoint.id.clone()),
+            ));
         }
     }
     if job.state.is_terminal() {

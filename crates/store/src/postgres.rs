@@ -25,6 +25,7 @@ impl Dialect for Postgres {
     const RENEW_LEASES: &'static str = include_str!("../sql/postgres/renew_leases.sql");
     const FINISH_JOBS: &'static str = include_str!("../sql/postgres/finish_jobs.sql");
     const INSERT_EVENTS: &'static str = include_str!("../sql/postgres/insert_events.sql");
+    const INSERT_JOBS: &'static str = include_str!("../sql/postgres/insert_jobs.sql");
     const CLAIM_DELIVERIES: &'static str = include_str!("../sql/postgres/claim_deliveries.sql");
     /// Tells every listening worker that a job can be claimed (sent on
     /// commit, on [`NEW_JOBS_CHANNEL`]).

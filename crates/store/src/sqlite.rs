@@ -24,6 +24,7 @@ impl Dialect for Sqlite {
     const RENEW_LEASES: &'static str = include_str!("../sql/sqlite/renew_leases.sql");
     const FINISH_JOBS: &'static str = include_str!("../sql/sqlite/finish_jobs.sql");
     const INSERT_EVENTS: &'static str = include_str!("../sql/sqlite/insert_events.sql");
+    const INSERT_JOBS: &'static str = include_str!("../sql/sqlite/insert_jobs.sql");
     const CLAIM_DELIVERIES: &'static str = include_str!("../sql/sqlite/claim_deliveries.sql");
     /// Workers in this process are woken by the engine itself; other
     /// processes on the same file find new jobs by polling.

@@ -237,8 +237,8 @@ async fn a_worker_killed_with_ends_waiting_to_be_written_loses_no_job() {
     let shared = fast_failover(&database.url, &storage);
     let with = |extra: &[&'static str]| [&shared[..], extra].concat();
     let api = Server::start_in(&dir.path().join("api"), &with(&["--workers", "0"]));
-    // Ends wait a minute for others while another run goes on: the short
-    // job's end is held back for as long as the long one runs.
+    // Ends wait a minute for others: the short job's end is held back
+    // while the long one runs.
     let mut holding = Server::start_worker(
         &dir.path().join("holding"),
         &with(&["--workers", "2", "--completion-window-ms", "60000"]),

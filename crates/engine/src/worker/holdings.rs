@@ -73,11 +73,6 @@ impl Holdings {
         }
     }
 
-    /// Whether a held job's run is still going on.
-    pub fn any_running(&self) -> bool {
-        self.lock().values().any(|held| !held.ended)
-    }
-
     /// The stop handle of a held job.
     pub fn stop_of(&self, job_id: &str) -> Option<JobStop> {
         self.lock().get(job_id).map(|held| held.stop.clone())

@@ -40,7 +40,8 @@ impl LeaseKeeper {
 
     /// Renews and commits until every run has handed over its end and the
     /// producer is gone. Ends wait up to the completion window for others
-    /// while other runs go on; leases are renewed meanwhile.
+    /// (the slots they freed take new jobs meanwhile, whose ends may join
+    /// them); leases are renewed meanwhile.
     pub async fn run(mut self) {
         // Renew at least once a second, so a cancel from another process
         // arrives quickly, never less often than a third of the lease, and
@@ -57,8 +58,7 @@ impl LeaseKeeper {
         let mut flush_at = Instant::now();
         let mut open = true;
         loop {
-            let due = !pending.is_empty()
-                && (!open || pending.len() >= MAX_BATCH || !self.holdings.any_running());
+            let due = !pending.is_empty() && (!open || pending.len() >= MAX_BATCH);
             if due {
                 self.commit(std::mem::take(&mut pending)).await;
                 continue;
