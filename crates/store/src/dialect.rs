@@ -17,10 +17,11 @@ use crate::sql::Backend;
 
 /// A database with the store's schema, and the SQL that is its own.
 pub(crate) trait Dialect: Backend {
-    /// Claims a job (see `sql/*/claim_job.sql`): binds the lease, its
-    /// expiry, the worker, now, the pipelines as a JSON array and the cap;
-    /// returns the job's row.
-    const CLAIM_JOB: &'static str;
+    /// Claims jobs (see `sql/*/claim_jobs.sql`): binds the leases' expiry,
+    /// the node, now, the pipelines as a JSON array, the cap, how many and
+    /// whether there is no cap; returns the rows of the jobs claimed, each
+    /// with a lease token of its own.
+    const CLAIM_JOBS: &'static str;
     /// Renews many leases (see `sql/*/renew_leases.sql`): binds the new
     /// expiry, now and the leases as a JSON array; returns the id and cancel
     /// flag of each job still held.

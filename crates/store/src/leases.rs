@@ -6,7 +6,6 @@
 
 use serde_json::Value;
 use sqlx::{Pool, Transaction};
-use uuid::Uuid;
 
 use crate::dialect::Dialect;
 use crate::jobs::{
@@ -20,9 +19,9 @@ use crate::rows::*;
 use crate::sql::{sql, Backend, StoredRow};
 
 /// Takes up to `request.limit` runnable jobs, each under a lease of its own,
-/// fairly across owners (each pick is the oldest job of the owner with the
-/// fewest running, so a batch takes what as many single claims in a row
-/// would) and passing over owners at the cap; one transaction.
+/// fairly across owners (a batch takes what as many single claims in a row
+/// would) and passing over owners at the cap: one statement, and one for
+/// their events.
 pub(crate) async fn claim<DB: Dialect>(
     pool: &Pool<DB>,
     request: &ClaimRequest,
@@ -37,29 +36,34 @@ pub(crate) async fn claim<DB: Dialect>(
         // Claims that count against a cap must see each other.
         sql(serialize).execute(&mut tx).await?;
     }
-    let mut claimed = Vec::with_capacity(request.limit);
-    while claimed.len() < request.limit {
-        let lease = LeaseToken(Uuid::new_v4().to_string());
-        let row = sql(DB::CLAIM_JOB)
-            .bind(&lease.0)
-            .bind(now + request.lease_ttl_ms)
-            .bind(request.worker_id.as_str())
-            .bind(now)
-            .bind(pipelines.as_str())
-            .bind(request.max_running_per_owner.unwrap_or(i64::MAX))
-            .fetch_optional(&mut tx)
-            .await?;
-        let Some(row) = row else {
-            break;
-        };
-        let job = job_from_row(&row)?;
-        insert_state_event(&mut tx, &job).await?;
+    let limit = i64::try_from(request.limit).unwrap_or(i64::MAX);
+    let rows = sql(DB::CLAIM_JOBS)
+        .bind(now + request.lease_ttl_ms)
+        .bind(request.worker_id.as_str())
+        .bind(now)
+        .bind(pipelines.as_str())
+        .bind(request.max_running_per_owner.unwrap_or(i64::MAX))
+        .bind(limit)
+        .bind(request.max_running_per_owner.is_none())
+        .fetch_all(&mut tx)
+        .await?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let job = job_from_row(row)?;
+        let lease = LeaseToken(row.text("lease_token")?);
         claimed.push(ClaimedJob { job, lease });
     }
+    // The statement returns rows in no particular order: oldest first.
+    claimed.sort_by(|a, b| (a.job.run_after, &a.job.id).cmp(&(b.job.run_after, &b.job.id)));
     if claimed.is_empty() {
         // Nothing was written: no commit to wait for.
         return Ok(claimed);
     }
+    let events = claimed
+        .iter()
+        .map(|c| event_of(&c.job.id, "state", &state_event(&c.job)))
+        .collect();
+    insert_events(&mut tx, events).await?;
     tx.commit().await?;
     Ok(claimed)
 }

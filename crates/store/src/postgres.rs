@@ -21,7 +21,7 @@ pub type PostgresStore = SqlStore<Postgres>;
 const NEW_JOBS_CHANNEL: &str = "kinoflow_new_jobs";
 
 impl Dialect for Postgres {
-    const CLAIM_JOB: &'static str = include_str!("../sql/postgres/claim_job.sql");
+    const CLAIM_JOBS: &'static str = include_str!("../sql/postgres/claim_jobs.sql");
     const RENEW_LEASES: &'static str = include_str!("../sql/postgres/renew_leases.sql");
     const FINISH_JOBS: &'static str = include_str!("../sql/postgres/finish_jobs.sql");
     const INSERT_EVENTS: &'static str = include_str!("../sql/postgres/insert_events.sql");

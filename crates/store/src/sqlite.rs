@@ -20,7 +20,7 @@ use crate::store::SqlStore;
 pub type SqliteStore = SqlStore<Sqlite>;
 
 impl Dialect for Sqlite {
-    const CLAIM_JOB: &'static str = include_str!("../sql/sqlite/claim_job.sql");
+    const CLAIM_JOBS: &'static str = include_str!("../sql/sqlite/claim_jobs.sql");
     const RENEW_LEASES: &'static str = include_str!("../sql/sqlite/renew_leases.sql");
     const FINISH_JOBS: &'static str = include_str!("../sql/sqlite/finish_jobs.sql");
     const INSERT_EVENTS: &'static str = include_str!("../sql/sqlite/insert_events.sql");
