@@ -15,13 +15,23 @@ use crate::extension::{Extension, ExtensionDatabase, ExtensionMigration};
 use crate::repository::StoreResult;
 use crate::sql::Backend;
 
+/// How a database claims a batch of jobs.
+pub(crate) enum Claim {
+    /// All in one statement (`sql/*/claim_jobs.sql`): binds the leases'
+    /// expiry, the node, now, the pipelines as a JSON array, the cap, how
+    /// many and whether there is no cap; returns the rows of the jobs
+    /// claimed, each with a lease token of its own.
+    Batch(&'static str),
+    /// One job per statement, repeated in one transaction
+    /// (`sql/*/claim_job.sql`): binds the lease, its expiry, the node, now,
+    /// the pipelines as a JSON array and the cap; returns the job's row.
+    OneByOne(&'static str),
+}
+
 /// A database with the store's schema, and the SQL that is its own.
 pub(crate) trait Dialect: Backend {
-    /// Claims jobs (see `sql/*/claim_jobs.sql`): binds the leases' expiry,
-    /// the node, now, the pipelines as a JSON array, the cap, how many and
-    /// whether there is no cap; returns the rows of the jobs claimed, each
-    /// with a lease token of its own.
-    const CLAIM_JOBS: &'static str;
+    /// How this database claims jobs.
+    const CLAIM: Claim;
     /// Renews many leases (see `sql/*/renew_leases.sql`): binds the new
     /// expiry, now and the leases as a JSON array; returns the id and cancel
     /// flag of each job still held.

@@ -7,7 +7,7 @@
 use serde_json::Value;
 use sqlx::{Pool, Transaction};
 
-use crate::dialect::Dialect;
+use crate::dialect::{Claim, Dialect};
 use crate::jobs::{
     announce_new_job, event_of, insert_events, insert_progress_event, insert_state_event,
 };
@@ -20,8 +20,9 @@ use crate::sql::{sql, Backend, StoredRow};
 
 /// Takes up to `request.limit` runnable jobs, each under a lease of its own,
 /// fairly across owners (a batch takes what as many single claims in a row
-/// would) and passing over owners at the cap: one statement, and one for
-/// their events.
+/// would) and passing over owners at the cap, in one transaction: one
+/// statement where the database can (see [`Claim`]), and one for their
+/// events.
 pub(crate) async fn claim<DB: Dialect>(
     pool: &Pool<DB>,
     request: &ClaimRequest,
@@ -30,29 +31,15 @@ pub(crate) async fn claim<DB: Dialect>(
         return Ok(Vec::new());
     }
     let now = now_ms();
-    let pipelines = Value::from(request.pipelines.clone()).to_string();
     let mut tx = pool.begin().await?;
     if let (Some(_), Some(serialize)) = (request.max_running_per_owner, DB::SERIALIZE_CLAIMS) {
         // Claims that count against a cap must see each other.
         sql(serialize).execute(&mut tx).await?;
     }
-    let limit = i64::try_from(request.limit).unwrap_or(i64::MAX);
-    let rows = sql(DB::CLAIM_JOBS)
-        .bind(now + request.lease_ttl_ms)
-        .bind(request.worker_id.as_str())
-        .bind(now)
-        .bind(pipelines.as_str())
-        .bind(request.max_running_per_owner.unwrap_or(i64::MAX))
-        .bind(limit)
-        .bind(request.max_running_per_owner.is_none())
-        .fetch_all(&mut tx)
-        .await?;
-    let mut claimed = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let job = job_from_row(row)?;
-        let lease = LeaseToken(row.text("lease_token")?);
-        claimed.push(ClaimedJob { job, lease });
-    }
+    let mut claimed = match DB::CLAIM {
+        Claim::Batch(statement) => claim_batch(&mut tx, statement, request, now).await?,
+        Claim::OneByOne(statement) => claim_one_by_one(&mut tx, statement, request, now).await?,
+    };
     // The statement returns rows in no particular order: oldest first.
     claimed.sort_by(|a, b| (a.job.run_after, &a.job.id).cmp(&(b.job.run_after, &b.job.id)));
     if claimed.is_empty() {
@@ -65,6 +52,64 @@ pub(crate) async fn claim<DB: Dialect>(
         .collect();
     insert_events(&mut tx, events).await?;
     tx.commit().await?;
+    Ok(claimed)
+}
+
+/// Claims with one statement for the whole batch.
+async fn claim_batch<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    statement: &'static str,
+    request: &ClaimRequest,
+    now: i64,
+) -> StoreResult<Vec<ClaimedJob>> {
+    let rows = sql(statement)
+        .bind(now + request.lease_ttl_ms)
+        .bind(request.worker_id.as_str())
+        .bind(now)
+        .bind(Value::from(request.pipelines.clone()).to_string())
+        .bind(request.max_running_per_owner.unwrap_or(i64::MAX))
+        .bind(i64::try_from(request.limit).unwrap_or(i64::MAX))
+        .bind(request.max_running_per_owner.is_none())
+        .fetch_all(&mut *tx)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ClaimedJob {
+                job: job_from_row(row)?,
+                lease: LeaseToken(row.text("lease_token")?),
+            })
+        })
+        .collect()
+}
+
+/// Claims one job per statement until the batch is full or none is left.
+async fn claim_one_by_one<DB: Dialect>(
+    tx: &mut Transaction<'_, DB>,
+    statement: &'static str,
+    request: &ClaimRequest,
+    now: i64,
+) -> StoreResult<Vec<ClaimedJob>> {
+    let pipelines = Value::from(request.pipelines.clone()).to_string();
+    let mut claimed = Vec::with_capacity(request.limit);
+    while claimed.len() < request.limit {
+        let lease = LeaseToken(uuid::Uuid::new_v4().to_string());
+        let row = sql(statement)
+            .bind(&lease.0)
+            .bind(now + request.lease_ttl_ms)
+            .bind(request.worker_id.as_str())
+            .bind(now)
+            .bind(pipelines.as_str())
+            .bind(request.max_running_per_owner.unwrap_or(i64::MAX))
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            break;
+        };
+        claimed.push(ClaimedJob {
+            job: job_from_row(&row)?,
+            lease,
+        });
+    }
     Ok(claimed)
 }
 

@@ -9,7 +9,7 @@ use sqlx::postgres::{PgListener, PgPoolOptions};
 use sqlx::{Pool, Postgres};
 use tokio::sync::Notify;
 
-use crate::dialect::Dialect;
+use crate::dialect::{Claim, Dialect};
 use crate::extension::{Extension, ExtensionDatabase, ExtensionMigration};
 use crate::repository::StoreResult;
 use crate::store::SqlStore;
@@ -21,7 +21,7 @@ pub type PostgresStore = SqlStore<Postgres>;
 const NEW_JOBS_CHANNEL: &str = "kinoflow_new_jobs";
 
 impl Dialect for Postgres {
-    const CLAIM_JOBS: &'static str = include_str!("../sql/postgres/claim_jobs.sql");
+    const CLAIM: Claim = Claim::Batch(include_str!("../sql/postgres/claim_jobs.sql"));
     const RENEW_LEASES: &'static str = include_str!("../sql/postgres/renew_leases.sql");
     const FINISH_JOBS: &'static str = include_str!("../sql/postgres/finish_jobs.sql");
     const INSERT_EVENTS: &'static str = include_str!("../sql/postgres/insert_events.sql");

@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{Pool, Sqlite};
 use tokio::sync::Notify;
 
-use crate::dialect::Dialect;
+use crate::dialect::{Claim, Dialect};
 use crate::extension::{Extension, ExtensionDatabase, ExtensionMigration};
 use crate::repository::StoreResult;
 use crate::sql::{sql, StoredRow};
@@ -20,7 +20,10 @@ use crate::store::SqlStore;
 pub type SqliteStore = SqlStore<Sqlite>;
 
 impl Dialect for Sqlite {
-    const CLAIM_JOBS: &'static str = include_str!("../sql/sqlite/claim_jobs.sql");
+    /// One by one: SQLite has no lateral join to take each owner's few
+    /// oldest jobs in one statement without ranking all of them, and its
+    /// statements cost no round trip.
+    const CLAIM: Claim = Claim::OneByOne(include_str!("../sql/sqlite/claim_job.sql"));
     const RENEW_LEASES: &'static str = include_str!("../sql/sqlite/renew_leases.sql");
     const FINISH_JOBS: &'static str = include_str!("../sql/sqlite/finish_jobs.sql");
     const INSERT_EVENTS: &'static str = include_str!("../sql/sqlite/insert_events.sql");
