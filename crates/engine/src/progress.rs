@@ -1,5 +1,6 @@
 //! How a running pipeline says how far it is. Reporting is cheap (memory
-//! only); the worker's heartbeat persists the latest value at a throttled pace.
+//! only); the node's lease keeper records the latest value as it renews the
+//! lease, at a throttled pace.
 
 use std::sync::{Arc, Mutex};
 
@@ -7,7 +8,7 @@ use std::sync::{Arc, Mutex};
 pub(crate) struct ProgressState {
     pub fraction: f64,
     pub stage: Option<String>,
-    /// Bumped on every report, so the heartbeat knows whether anything changed.
+    /// Bumped on every report, so the lease keeper knows whether anything changed.
     pub version: u64,
 }
 
