@@ -36,12 +36,10 @@ pub(crate) async fn claim<DB: Dialect>(
         // Claims that count against a cap must see each other.
         sql(serialize).execute(&mut tx).await?;
     }
-    let mut claimed = match DB::CLAIM {
+    let claimed = match DB::CLAIM {
         Claim::Batch(statement) => claim_batch(&mut tx, statement, request, now).await?,
         Claim::OneByOne(statement) => claim_one_by_one(&mut tx, statement, request, now).await?,
     };
-    // The statement returns rows in no particular order: oldest first.
-    claimed.sort_by(|a, b| (a.job.run_after, &a.job.id).cmp(&(b.job.run_after, &b.job.id)));
     if claimed.is_empty() {
         // Nothing was written: no commit to wait for.
         return Ok(claimed);
@@ -55,7 +53,7 @@ pub(crate) async fn claim<DB: Dialect>(
     Ok(claimed)
 }
 
-/// Claims with one statement for the whole batch.
+/// Claims with one statement for the whole batch; oldest first.
 async fn claim_batch<DB: Dialect>(
     tx: &mut Transaction<'_, DB>,
     statement: &'static str,
@@ -72,14 +70,18 @@ async fn claim_batch<DB: Dialect>(
         .bind(request.max_running_per_owner.is_none())
         .fetch_all(&mut *tx)
         .await?;
-    rows.iter()
+    let mut claimed = rows
+        .iter()
         .map(|row| {
             Ok(ClaimedJob {
                 job: job_from_row(row)?,
                 lease: LeaseToken(row.text("lease_token")?),
             })
         })
-        .collect()
+        .collect::<StoreResult<Vec<_>>>()?;
+    // The statement returns its rows in no particular order.
+    claimed.sort_by(|a, b| (a.job.run_after, &a.job.id).cmp(&(b.job.run_after, &b.job.id)));
+    Ok(claimed)
 }
 
 /// Claims one job per statement until the batch is full or none is left.

@@ -125,10 +125,7 @@ pub(crate) async fn enqueue_job_end<DB: Backend>(
     tx: &mut Transaction<'_, DB>,
     job: &JobRecord,
 ) -> StoreResult<()> {
-    if !job.state.is_terminal() {
-        return Ok(());
-    }
-    enqueue_job_event(tx, job, &format!("job.{}", job.state.as_str())).await
+    enqueue_job_ends(tx, std::slice::from_ref(job)).await
 }
 
 pub(crate) async fn create_webhook<DB: Backend>(

@@ -111,13 +111,8 @@ pub trait Store: Send + Sync + 'static {
     /// Up to `limit` ids of jobs that ended before `before` (ms since epoch), oldest first.
     async fn jobs_ended_before(&self, before: i64, limit: i64) -> StoreResult<Vec<String>>;
     /// Inserts many queued jobs in one transaction: all of them or none.
-    /// They take no idempotency keys.
+    /// Several jobs submitted together take no idempotency keys.
     async fn create_jobs(&self, jobs: Vec<NewJob>) -> StoreResult<Vec<JobRecord>> {
-        if jobs.iter().any(|job| job.idempotency_key.is_some()) {
-            return Err(StoreError::Conflict(
-                "jobs submitted together take no idempotency key".into(),
-            ));
-        }
         let mut answers = self.create_job_groups(vec![jobs]).await?;
         let records = answers.pop().unwrap_or_else(|| Ok(Vec::new()))?;
         Ok(records.into_iter().map(|(record, _)| record).collect())
