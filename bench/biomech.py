@@ -2,7 +2,9 @@
 """Pose benchmark: frames per second of kinoflow `biomech` against the Python
 MediaPipe it replaces (mediapipe==0.10.14, `solutions.pose`,
 model_complexity=1, tracking on), on the same 10-second 720p video of a real
-person (messi5.jpg in a slow zoom and pan), all measured in one run.
+person (messi5.jpg in a slow zoom and pan), all measured in one run, with
+kinoflow's models run by ONNX Runtime and by tract; then each model's
+milliseconds per call on both runtimes.
 
 kinoflow's time is the whole job (decode, tracking, skeleton, angles, charts,
 data files; `overlay=false`, as MediaPipe draws nothing); MediaPipe's is its
@@ -63,31 +65,47 @@ def mediapipe_fps():
     return frames / elapsed, found, frames
 
 
-def kinoflow_fps(kinoflow, model):
+def kinoflow_fps(kinoflow, model, runtime):
     out = tempfile.mkdtemp(prefix="kinoflow-bench-")
     command = [kinoflow, "run", "biomech", VIDEO, "--out", out,
                "--param", "overlay=false", "--param", f"model={model}"]
+    env = dict(os.environ, KINOFLOW_INFERENCE=runtime)
     started = time.perf_counter()
-    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"kinoflow failed:\n{result.stderr.decode(errors='replace')}")
     return FRAMES / elapsed
 
 
+def model_times(model_times_bin, runtime):
+    """Median milliseconds per call of each model on `runtime`."""
+    result = subprocess.run([model_times_bin, os.path.join(ROOT, "models"), runtime],
+                            check=True, capture_output=True, text=True)
+    return dict((name, float(ms)) for name, ms in
+                (line.split("\t") for line in result.stdout.splitlines()))
+
+
 def main():
-    kinoflow = sys.argv[1]
+    kinoflow, model_times_bin = sys.argv[1], sys.argv[2]
     make_video()
     mp_fps, found, frames = mediapipe_fps()
-    full = kinoflow_fps(kinoflow, "full")
-    lite = kinoflow_fps(kinoflow, "lite")
+    runs = {(runtime, model): kinoflow_fps(kinoflow, model, runtime)
+            for runtime in ("ort", "tract") for model in ("full", "lite")}
     print(f"\n{frames} frames of 1280x720 video of a person, {os.cpu_count()} cores "
           f"(MediaPipe found the person in {found})\n")
     print("| tool | frames/s | vs MediaPipe |")
     print("|---|---|---|")
     print(f"| MediaPipe 0.10.14 Python, model_complexity=1, tracking | {mp_fps:.1f} | 1.00 x |")
-    print(f"| kinoflow biomech, model=full | {full:.1f} | {full / mp_fps:.2f} x |")
-    print(f"| kinoflow biomech, model=lite | {lite:.1f} | {lite / mp_fps:.2f} x |")
+    names = {"ort": "ONNX Runtime", "tract": "tract"}
+    for (runtime, model), fps in runs.items():
+        print(f"| kinoflow biomech, {names[runtime]}, model={model} | {fps:.1f} | {fps / mp_fps:.2f} x |")
+    times = {runtime: model_times(model_times_bin, runtime) for runtime in ("ort", "tract")}
+    print("\n| model | ONNX Runtime ms | tract ms | tract / ONNX Runtime |")
+    print("|---|---|---|---|")
+    for name, ort_ms in times["ort"].items():
+        tract_ms = times["tract"][name]
+        print(f"| {name} | {ort_ms:.1f} | {tract_ms:.1f} | {tract_ms / ort_ms:.2f} x |")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::jobs::{print_job, Client};
-use kinoflow::config::{self, Config, RawSettings};
+use kinoflow::config::{Config, RawSettings};
+use kinoflow::runtime::start_inference;
 use logging::LogFormat;
 
 #[derive(Parser)]
@@ -60,15 +61,10 @@ enum Command {
         /// Where to write the artifacts
         #[arg(long, default_value = ".")]
         out: PathBuf,
-        /// ffmpeg hardware decoder to try first (e.g. cuda); falls back to software
-        #[arg(long, env = "KINOFLOW_HWACCEL")]
-        hwaccel: Option<String>,
-        /// Folder with the ONNX models [default: the models/ folder of the source kinoflow was built from]
-        #[arg(long, env = "KINOFLOW_MODELS_DIR")]
-        models_dir: Option<PathBuf>,
-        /// Offer the `sleep` pipeline, which only waits: for tests and benchmarks [default: false]
-        #[arg(long, env = "KINOFLOW_TEST_PIPELINES")]
-        test_pipelines: Option<bool>,
+        /// A node's settings: those that say how jobs run (models, inference
+        /// runtime, hardware decoding, limits) apply here too.
+        #[command(flatten)]
+        settings: RawSettings,
     },
     /// Work with jobs on a server.
     Jobs {
@@ -173,19 +169,10 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             file,
             params,
             out,
-            hwaccel,
-            models_dir,
-            test_pipelines,
+            settings,
         } => {
-            let options = kinoflow_pipelines::PipelineOptions {
-                hwaccel,
-                models_dir: models_dir.unwrap_or_else(config::defaults::models_dir),
-                limits: kinoflow_pipelines::VideoLimits {
-                    max_pixels: config::defaults::MAX_VIDEO_PIXELS,
-                    max_frames: config::defaults::MAX_FRAMES_PER_JOB,
-                },
-                test_pipelines: test_pipelines.unwrap_or(config::defaults::TEST_PIPELINES),
-            };
+            let config = Config::load(settings)?;
+            let options = config.pipeline_options(start_inference(&config)?);
             commands::run::run(&pipeline, file.as_deref(), &params, &out, options).await
         }
         Command::Jobs {

@@ -14,8 +14,12 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let Parts { store, engine } = open_parts(config).await?;
-    let server_config = config.server_config(token_secret(config)?);
+    let Parts {
+        store,
+        engine,
+        inference,
+    } = open_parts(config).await?;
+    let server_config = config.server_config(token_secret(config)?, &inference);
     let notifier = start_notifier(config, &store, &server_config.jwt_secret, shutdown.clone())?;
     let sweeper = start_sweeper(config, &engine, shutdown.clone());
     let served = kinoflow_server::serve(

@@ -10,6 +10,7 @@ use kinoflow_engine::store::{PostgresStore, SqliteStore, Store};
 use kinoflow_engine::{Engine, Sweeper};
 use kinoflow_notify::Notifier;
 use kinoflow_server::ResultLinks;
+use kinoflow_vision::Runtime;
 use rand::RngCore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -30,16 +31,37 @@ pub struct Parts {
     /// For the records the engine does not run: accounts, keys, webhooks.
     pub store: Arc<dyn Store>,
     pub engine: Engine,
+    /// What runs the models.
+    pub inference: Runtime,
 }
 
 /// The database and engine the configuration describes.
 pub async fn open_parts(config: &Config) -> anyhow::Result<Parts> {
     let store = open_database(config).await?;
     let blobs = open_blobs(&config.node.storage_url).await?;
-    let pipelines = kinoflow_pipelines::all(config.pipeline_options());
+    let inference = start_inference(config)?;
+    let pipelines = kinoflow_pipelines::all(config.pipeline_options(inference.clone()));
     let engine_config = config.engine_config(&pipelines.names())?;
     let engine = Engine::new(store.clone(), blobs, pipelines, engine_config);
-    Ok(Parts { store, engine })
+    Ok(Parts {
+        store,
+        engine,
+        inference,
+    })
+}
+
+/// The runtime the configuration chooses for the models, said in the log. A
+/// node told to use ONNX Runtime does not start without it; `auto` falls
+/// back to tract and says why.
+pub fn start_inference(config: &Config) -> anyhow::Result<Runtime> {
+    let runtime = Runtime::start(&config.inference_settings()?)
+        .context("inference is ort (KINOFLOW_INFERENCE), but ONNX Runtime cannot be used")?;
+    match runtime.fallback() {
+        Some(reason) => tracing::warn!(%reason, runtime = %runtime.description(),
+            "ONNX Runtime is not available: the models run on tract"),
+        None => tracing::info!(runtime = %runtime.description(), "models run on this runtime"),
+    }
+    Ok(runtime)
 }
 
 /// The database the configuration names, in a data directory only its

@@ -10,6 +10,7 @@ mod sleep;
 use std::path::{Path, PathBuf};
 
 use kinoflow_engine::PipelineRegistry;
+use kinoflow_vision::Runtime;
 
 pub use biomech::BiomechPipeline;
 pub use frames::FramesPipeline;
@@ -31,6 +32,8 @@ pub struct PipelineOptions {
     pub hwaccel: Option<String>,
     /// Where the ONNX models are.
     pub models_dir: PathBuf,
+    /// What runs them.
+    pub inference: Runtime,
     /// How large a video and how much work one job may be.
     pub limits: VideoLimits,
     /// Offer `sleep`, which only waits, and `noop`: for tests and benchmarks.
@@ -49,6 +52,7 @@ pub fn all(options: PipelineOptions) -> PipelineRegistry {
     let mut registry = PipelineRegistry::new();
     registry.register(BiomechPipeline {
         models_dir: options.models_dir,
+        inference: options.inference,
         limits: options.limits,
     });
     registry.register(FramesPipeline {

@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub mail_enabled: bool,
     /// How many connections, and how slow a client may be.
     pub connections: crate::ConnectionLimits,
+    /// What runs the models on this node (`onnxruntime` or `tract`), for `/ready`.
+    pub inference: &'static str,
 }
 
 /// The handlers' shared state.
@@ -62,6 +64,7 @@ pub struct AppState {
     pub allow_anonymous: bool,
     pub webhook_allow_private: bool,
     pub mail_enabled: bool,
+    pub inference: &'static str,
     pub http_metrics: HttpMetrics,
     /// Cancelled when the server shuts down, so long-lived streams end.
     pub shutdown: CancellationToken,
@@ -88,6 +91,7 @@ impl AppState {
             allow_anonymous: config.allow_anonymous,
             webhook_allow_private: config.webhook_allow_private,
             mail_enabled: config.mail_enabled,
+            inference: config.inference,
             http_metrics,
             shutdown,
             engine,

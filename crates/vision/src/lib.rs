@@ -4,16 +4,18 @@
 //! - [`pose`]: pose tracking as MediaPipe BlazePose does it.
 //! - [`kinematics`]: joint angles from landmarks.
 //!
-//! Models run behind [`InferenceBackend`] (pure-Rust `tract` by default), so
-//! another runtime can be added without touching what uses them.
+//! - [`inference`]: the runtime models run with (ONNX Runtime, or tract).
+//!
+//! Models run behind [`inference::InferenceBackend`], so the pose code does
+//! not know which runtime it has.
 
-mod backend;
 mod frame;
+pub mod inference;
 pub mod kinematics;
 pub mod pose;
 
-pub use backend::{InferenceBackend, TractModel};
 pub use frame::RgbFrame;
+pub use inference::Runtime;
 
 /// Why a model could not be loaded or run.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +24,10 @@ pub enum VisionError {
     Model { path: String, message: String },
     #[error("inference failed: {0}")]
     Inference(String),
+    /// The runtime could not be started (ONNX Runtime's library is missing,
+    /// incompatible or lacks an execution provider asked for).
+    #[error("{0}")]
+    Runtime(String),
 }
 
 /// The logistic function, for the models' logits.

@@ -4,8 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use kinoflow_vision::inference::InferenceSettings;
 use kinoflow_vision::pose::{ModelFiles, PoseTracker};
-use kinoflow_vision::RgbFrame;
+use kinoflow_vision::{RgbFrame, Runtime};
 use serde_json::Value;
 
 /// Shoulders, elbows, wrists, hips, knees, ankles.
@@ -15,8 +16,15 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The tracker on the runtime a node chooses by default (ONNX Runtime when
+/// its library loads, else tract).
 fn tracker() -> PoseTracker {
-    PoseTracker::load(&ModelFiles::in_dir(&repo().join("models"), "full")).unwrap()
+    let runtime = Runtime::start(&InferenceSettings::default()).unwrap();
+    PoseTracker::load(
+        &ModelFiles::in_dir(&repo().join("models"), "full"),
+        &runtime,
+    )
+    .unwrap()
 }
 
 /// Distances from MediaPipe's limb landmarks, in fractions of the height.

@@ -12,7 +12,7 @@ use kinoflow::runtime::{
 
 pub async fn work(config: Config) -> anyhow::Result<()> {
     require_media_tools().await?;
-    let Parts { store, engine } = open_parts(&config).await?;
+    let Parts { store, engine, .. } = open_parts(&config).await?;
     // A worker node is for running jobs: 0 workers would make it idle.
     let workers = config.node.workers.max(1);
     let shutdown = CancellationToken::new();

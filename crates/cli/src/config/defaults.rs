@@ -29,6 +29,12 @@ pub fn models_dir() -> PathBuf {
     kinoflow_pipelines::bundled_models_dir()
 }
 
+/// ONNX Runtime when its library loads, else tract.
+pub const INFERENCE: &str = "auto";
+pub const ORT_PROVIDERS: &str = "cpu";
+/// ONNX Runtime's own choice: one thread per physical core.
+pub const ORT_THREADS: usize = 0;
+
 pub const TOKEN_TTL_S: u64 = 3600;
 /// 2 GiB.
 pub const MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;

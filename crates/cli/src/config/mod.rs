@@ -44,6 +44,8 @@ pub struct Config {
     #[serde(flatten)]
     pub media: MediaConfig,
     #[serde(flatten)]
+    pub inference: InferenceConfig,
+    #[serde(flatten)]
     pub notify: NotifyConfig,
     /// Last: its per-pipeline table must follow every plain key in TOML.
     #[serde(flatten)]
@@ -99,6 +101,17 @@ pub struct MediaConfig {
     pub models_dir: PathBuf,
     pub max_video_pixels: u64,
     pub max_frames_per_job: u64,
+}
+
+/// What runs the models.
+#[derive(Debug, Clone, Serialize)]
+pub struct InferenceConfig {
+    /// `auto`, `ort` or `tract`.
+    pub inference: String,
+    pub ort_library: PathBuf,
+    /// Comma-separated, in order of preference.
+    pub ort_providers: String,
+    pub ort_threads: usize,
 }
 
 /// Webhooks and mail.
@@ -193,6 +206,18 @@ impl Config {
                     .max_frames_per_job
                     .unwrap_or(defaults::MAX_FRAMES_PER_JOB),
             },
+            inference: InferenceConfig {
+                inference: raw
+                    .inference
+                    .unwrap_or_else(|| defaults::INFERENCE.to_owned()),
+                ort_library: raw
+                    .ort_library
+                    .unwrap_or_else(kinoflow_vision::inference::default_ort_library),
+                ort_providers: raw
+                    .ort_providers
+                    .unwrap_or_else(|| defaults::ORT_PROVIDERS.to_owned()),
+                ort_threads: raw.ort_threads.unwrap_or(defaults::ORT_THREADS),
+            },
             notify: NotifyConfig {
                 webhook_allow_private: raw
                     .webhook_allow_private
@@ -224,7 +249,8 @@ impl Config {
     fn check(&self) -> anyhow::Result<()> {
         self.check_durations()?;
         self.check_limits()?;
-        self.check_mail()
+        self.check_mail()?;
+        self.inference_settings().map(drop)
     }
 
     fn check_durations(&self) -> anyhow::Result<()> {

@@ -9,6 +9,8 @@ use kinoflow_engine::{EngineConfig, SweeperConfig};
 use kinoflow_notify::{MailSettings, NotifierConfig};
 use kinoflow_pipelines::{PipelineOptions, VideoLimits};
 use kinoflow_server::{AuthQuotas, ConnectionLimits, ServerConfig};
+use kinoflow_vision::inference::{parse_providers, InferenceSettings};
+use kinoflow_vision::Runtime;
 
 use super::{seconds, Config};
 
@@ -17,14 +19,26 @@ const OUTBOX_POLL_INTERVAL: Duration = Duration::from_millis(500);
 const DAY_S: f64 = 24.0 * 3600.0;
 
 impl Config {
-    /// What the pipelines need.
-    pub fn pipeline_options(&self) -> PipelineOptions {
+    /// What the pipelines need, with the models run by `inference`.
+    pub fn pipeline_options(&self, inference: Runtime) -> PipelineOptions {
         PipelineOptions {
             hwaccel: self.media.hwaccel.clone(),
             models_dir: self.media.models_dir.clone(),
+            inference,
             limits: self.video_limits(),
             test_pipelines: self.jobs.test_pipelines,
         }
+    }
+
+    /// What decides how models run; each value is checked.
+    pub fn inference_settings(&self) -> anyhow::Result<InferenceSettings> {
+        let inference = &self.inference;
+        Ok(InferenceSettings {
+            choice: inference.inference.parse().map_err(anyhow::Error::msg)?,
+            ort_library: inference.ort_library.clone(),
+            providers: parse_providers(&inference.ort_providers).map_err(anyhow::Error::msg)?,
+            threads: inference.ort_threads,
+        })
     }
 
     /// How large a video and how much work one job may be.
@@ -72,8 +86,9 @@ impl Config {
             .collect()
     }
 
-    /// The HTTP server's settings; `jwt_secret` signs tokens and links.
-    pub fn server_config(&self, jwt_secret: Vec<u8>) -> ServerConfig {
+    /// The HTTP server's settings; `jwt_secret` signs tokens and links,
+    /// `inference` runs the models.
+    pub fn server_config(&self, jwt_secret: Vec<u8>, inference: &Runtime) -> ServerConfig {
         let (auth, uploads) = (&self.auth, &self.uploads);
         ServerConfig {
             jwt_secret,
@@ -91,6 +106,7 @@ impl Config {
             webhook_allow_private: self.notify.webhook_allow_private,
             mail_enabled: self.notify.smtp_url.is_some(),
             connections: self.connection_limits(),
+            inference: inference.name(),
         }
     }
 

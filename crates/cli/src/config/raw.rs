@@ -76,6 +76,18 @@ pub struct RawSettings {
     /// Folder with the ONNX models [default: the models/ folder of the source kinoflow was built from]
     #[arg(long, env = "KINOFLOW_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
+    /// What runs the models: auto (ONNX Runtime when its library loads, else tract), ort or tract [default: auto]
+    #[arg(long, env = "KINOFLOW_INFERENCE")]
+    pub inference: Option<String>,
+    /// ONNX Runtime's shared library [default: ~/.local/share/kinoflow/lib/libonnxruntime.so, where scripts/onnxruntime installs it]
+    #[arg(long, env = "KINOFLOW_ORT_LIBRARY")]
+    pub ort_library: Option<PathBuf>,
+    /// ONNX Runtime's execution providers, in order, e.g. cuda,cpu [default: cpu]
+    #[arg(long, env = "KINOFLOW_ORT_PROVIDERS")]
+    pub ort_providers: Option<String>,
+    /// Threads each ONNX Runtime model call computes with; 0: one per physical core [default: 0]
+    #[arg(long, env = "KINOFLOW_ORT_THREADS")]
+    pub ort_threads: Option<usize>,
     /// Serve the compatible APIs (e.g. the biomechanics server's `/processar`) without a token, as the originals did [default: false]
     #[arg(long, env = "KINOFLOW_ALLOW_ANONYMOUS")]
     pub allow_anonymous: Option<bool>,

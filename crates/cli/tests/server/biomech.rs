@@ -17,7 +17,13 @@ const LIMBS: [usize; 12] = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28];
 
 /// `kinoflow run biomech` on `video`; the artifacts' folder.
 fn run_biomech(video: &Path, params: &[&str], out: &Path) -> PathBuf {
+    run_biomech_on("auto", video, params, out)
+}
+
+/// `kinoflow run biomech` with the models run by `inference` (auto, ort or tract).
+fn run_biomech_on(inference: &str, video: &Path, params: &[&str], out: &Path) -> PathBuf {
     let mut command = Command::new(BIN);
+    command.env("KINOFLOW_INFERENCE", inference);
     command.args(["run", "biomech"]).arg(video);
     for param in params {
         command.args(["--param", param]);
@@ -100,12 +106,8 @@ fn is_png(path: &Path) -> bool {
     image::open(path).is_ok() && std::fs::read(path).unwrap().starts_with(b"\x89PNG")
 }
 
-#[test]
-fn landmarks_match_mediapipe_on_a_real_person_and_every_artifact_is_written() {
-    let dir = tempfile::tempdir().unwrap();
-    let video = fixture("messi_zoompan.mp4");
-    let out = run_biomech(&video, &["joint=all"], dir.path());
-
+/// The limb landmarks of a run on `messi_zoompan.mp4` against MediaPipe's own.
+fn limb_landmarks_match_mediapipe(out: &Path) {
     let reference = read_json(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../vision/tests/reference/video.json"),
     );
@@ -134,9 +136,19 @@ fn landmarks_match_mediapipe_on_a_real_person_and_every_artifact_is_written() {
     eprintln!("limb landmarks vs MediaPipe: median {median:.2} %, p90 {p90:.2} % of the height");
     assert!(median <= 1.5, "median {median:.2} %");
     assert!(p90 <= 4.0, "90th percentile {p90:.2} %");
+}
 
-    // After the fit each segment keeps one length.
+#[test]
+fn landmarks_match_mediapipe_on_a_real_person_and_every_artifact_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let video = fixture("messi_zoompan.mp4");
+    let out = run_biomech(&video, &["joint=all"], dir.path());
+    limb_landmarks_match_mediapipe(&out);
+
+    // ONNX Runtime is the default where its library is installed, as here.
     let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["inference"], "onnxruntime");
+    // After the fit each segment keeps one length.
     for segment in summary["skeleton"]["segments"].as_array().unwrap() {
         let after = segment["after_fit"]["range_pct"].as_f64().unwrap();
         assert!(after < 1.0, "{segment}");
@@ -160,6 +172,20 @@ fn landmarks_match_mediapipe_on_a_real_person_and_every_artifact_is_written() {
     assert!(trc.starts_with("PathFileType\t4\t(X/Y/Z)"));
     let mot = std::fs::read_to_string(out.join("angles.mot")).unwrap();
     assert!(mot.contains("inDegrees=yes\nendheader\ntime\tknee_left"));
+}
+
+#[test]
+fn tract_still_runs_the_models_when_chosen() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_biomech_on(
+        "tract",
+        &fixture("messi_zoompan.mp4"),
+        &["overlay=false"],
+        dir.path(),
+    );
+    let summary = read_json(&out.join("summary.json"));
+    assert_eq!(summary["inference"], "tract");
+    limb_landmarks_match_mediapipe(&out);
 }
 
 #[test]

@@ -67,6 +67,28 @@ fn a_node_without_ffmpeg_refuses_to_start_and_says_why() {
 }
 
 #[test]
+fn a_node_told_to_use_onnxruntime_without_its_library_refuses_to_start_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let library = dir.path().join("missing/libonnxruntime.so");
+    for command in ["serve", "worker"] {
+        let stderr = refused_start(
+            &[command, "--bind", "127.0.0.1:0", "--data-dir", data],
+            &[
+                ("KINOFLOW_INFERENCE", "ort".as_ref()),
+                ("KINOFLOW_ORT_LIBRARY", library.as_os_str()),
+            ],
+        );
+        assert!(stderr.contains(library.to_str().unwrap()), "{stderr}");
+    }
+    let stderr = refused_start(
+        &["serve", "--data-dir", data],
+        &[("KINOFLOW_INFERENCE", "gpu".as_ref())],
+    );
+    assert!(stderr.contains("use auto, ort or tract"), "{stderr}");
+}
+
+#[test]
 fn print_config_masks_the_secret() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("kinoflow.toml");

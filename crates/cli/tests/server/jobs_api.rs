@@ -134,6 +134,8 @@ async fn operations_routes_answer() {
     let ready = expect(client.get("/ready").await, StatusCode::OK).await;
     assert_eq!(ready["database"], "ok");
     assert_eq!(ready["storage"], "ok");
+    // ONNX Runtime runs the models where its library is installed, as here.
+    assert_eq!(ready["inference"], "onnxruntime");
 
     let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
     assert_eq!(

@@ -22,6 +22,7 @@ use kinoflow_engine::{
 };
 use kinoflow_vision::kinematics::Joint;
 use kinoflow_vision::pose::{ModelFiles, PoseTracker};
+use kinoflow_vision::Runtime;
 use serde_json::Value;
 
 use analysis::{joint_name, Analysis};
@@ -33,9 +34,11 @@ use crate::VideoLimits;
 /// Progress share of the tracking pass; the overlay pass takes most of the rest.
 const TRACKING_SHARE: f64 = 0.7;
 
-/// Runs the biomechanics analysis with the pose models in `models_dir`.
+/// Runs the biomechanics analysis with the pose models in `models_dir`,
+/// run by `inference`.
 pub struct BiomechPipeline {
     pub models_dir: PathBuf,
+    pub inference: Runtime,
     pub limits: VideoLimits,
 }
 
@@ -98,6 +101,7 @@ impl Pipeline for BiomechPipeline {
             joints: &joint_names,
             side: side_label(params.side),
             model: params.model.variant(),
+            inference: self.inference.name(),
             filter_hz: params.filter_hz,
         };
         write_data(&ctx, &tracked, &analysis, fps, &settings).await?;
@@ -134,7 +138,8 @@ impl BiomechPipeline {
                 )));
             }
         }
-        tokio::task::spawn_blocking(move || PoseTracker::load(&files))
+        let inference = self.inference.clone();
+        tokio::task::spawn_blocking(move || PoseTracker::load(&files, &inference))
             .await
             .map_err(transient)?
             .map_err(permanent)

@@ -77,6 +77,8 @@ pub struct Settings<'a> {
     pub joints: &'a [&'static str],
     pub side: &'static str,
     pub model: &'static str,
+    /// What ran the models: `onnxruntime` or `tract`.
+    pub inference: &'static str,
     pub filter_hz: f64,
 }
 
@@ -110,6 +112,7 @@ pub fn summary(tracked: &Tracked, analysis: &Analysis, fps: f64, settings: &Sett
         "frames_with_person": detected,
         "detection_rate": detected as f64 / tracked.frames.len().max(1) as f64,
         "selection": {"joints": settings.joints, "side": settings.side, "model": settings.model},
+        "inference": settings.inference,
         "filter": {
             "type": "zero-phase 4th-order Butterworth low-pass",
             "cutoff_hz": settings.filter_hz,

@@ -17,6 +17,9 @@ pub struct HealthView {
     pub database: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub storage: Option<String>,
+    /// What runs the models on this node: `onnxruntime` or `tract`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inference: Option<&'static str>,
 }
 
 /// The process is alive, in the words of the biomechanics server whose
@@ -38,7 +41,7 @@ pub async fn health() -> Json<LivenessView> {
     })
 }
 
-/// The database and the storage answer.
+/// The database and the storage answer; says what runs the models.
 #[utoipa::path(get, path = "/ready", tag = "operations",
     responses((status = 200, body = HealthView), (status = 503, body = HealthView)))]
 pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<HealthView>) {
@@ -62,6 +65,7 @@ pub async fn ready(State(state): State<AppState>) -> (StatusCode, Json<HealthVie
             status: verdict(all_ok),
             database: Some(verdict(database.is_ok())),
             storage: Some(verdict(storage.is_ok())),
+            inference: Some(state.inference),
         }),
     )
 }

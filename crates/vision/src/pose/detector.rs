@@ -5,8 +5,8 @@ use std::path::Path;
 
 use super::anchors::{pose_anchors, DETECTOR_INPUT};
 use super::roi::Roi;
-use crate::backend::{output_of_len, InferenceBackend, TractModel};
 use crate::frame::RgbFrame;
+use crate::inference::{output_of_len, rgb_input, InferenceBackend, Runtime};
 use crate::{sigmoid, VisionError};
 
 /// Scores below this are not people (MediaPipe's default).
@@ -42,11 +42,10 @@ pub struct PoseDetector {
 }
 
 impl PoseDetector {
-    pub fn load(path: &Path) -> Result<Self, VisionError> {
-        Ok(Self::with_backend(Box::new(TractModel::load(
-            path,
-            DETECTOR_INPUT,
-        )?)))
+    pub fn load(path: &Path, runtime: &Runtime) -> Result<Self, VisionError> {
+        Ok(Self::with_backend(
+            runtime.load(path, rgb_input(DETECTOR_INPUT))?,
+        ))
     }
 
     pub fn with_backend(model: Box<dyn InferenceBackend>) -> Self {
@@ -64,7 +63,7 @@ impl PoseDetector {
             .into_iter()
             .map(|v| v / 127.5 - 1.0)
             .collect();
-        let outputs = self.model.run(input, DETECTOR_INPUT)?;
+        let outputs = self.model.run(input)?;
         let n = self.anchors.len();
         let boxes = output_of_len(&outputs, n * VALUES_PER_ANCHOR)?;
         let scores = output_of_len(&outputs, n)?;

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use super::roi::Roi;
-use crate::backend::{output_of_len, InferenceBackend, TractModel};
 use crate::frame::RgbFrame;
+use crate::inference::{output_of_len, rgb_input, InferenceBackend, Runtime};
 use crate::{sigmoid, VisionError};
 
 /// The landmark model's input side in pixels.
@@ -91,11 +91,10 @@ pub struct LandmarkModel {
 }
 
 impl LandmarkModel {
-    pub fn load(path: &Path) -> Result<Self, VisionError> {
-        Ok(Self::with_backend(Box::new(TractModel::load(
-            path,
-            LANDMARK_INPUT,
-        )?)))
+    pub fn load(path: &Path, runtime: &Runtime) -> Result<Self, VisionError> {
+        Ok(Self::with_backend(
+            runtime.load(path, rgb_input(LANDMARK_INPUT))?,
+        ))
     }
 
     pub fn with_backend(model: Box<dyn InferenceBackend>) -> Self {
@@ -108,7 +107,7 @@ impl LandmarkModel {
             .into_iter()
             .map(|v| v / 255.0)
             .collect();
-        let outputs = self.model.run(input, LANDMARK_INPUT)?;
+        let outputs = self.model.run(input)?;
         let raw = output_of_len(&outputs, POINTS * 5)?;
         let world = output_of_len(&outputs, POINTS * 3)?;
         let score = output_of_len(&outputs, 1)?[0];

@@ -8,6 +8,7 @@ use super::landmarks::{LandmarkModel, Pose};
 use super::roi::Roi;
 use super::smoothing::AuxSmoother;
 use crate::frame::RgbFrame;
+use crate::inference::Runtime;
 use crate::VisionError;
 
 /// Below this landmark-model score the person is lost (MediaPipe's default
@@ -46,10 +47,11 @@ pub struct PoseTracker {
 }
 
 impl PoseTracker {
-    pub fn load(files: &ModelFiles) -> Result<Self, VisionError> {
+    /// Loads both models with `runtime`.
+    pub fn load(files: &ModelFiles, runtime: &Runtime) -> Result<Self, VisionError> {
         Ok(Self::new(
-            PoseDetector::load(&files.detector)?,
-            LandmarkModel::load(&files.landmarks)?,
+            PoseDetector::load(&files.detector, runtime)?,
+            LandmarkModel::load(&files.landmarks, runtime)?,
         ))
     }
 
