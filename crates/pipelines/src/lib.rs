@@ -1,11 +1,15 @@
 //! kinoflow's analysis pipelines. [`all`] registers every pipeline this build has.
 
 mod biomech;
+mod emotion;
+mod failure;
+mod font;
 mod frames;
 mod limits;
 mod noop;
 mod probe;
 mod sleep;
+mod video;
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +17,7 @@ use kinoflow_engine::PipelineRegistry;
 use kinoflow_vision::Runtime;
 
 pub use biomech::BiomechPipeline;
+pub use emotion::EmotionPipeline;
 pub use frames::FramesPipeline;
 pub use limits::VideoLimits;
 pub use noop::NoopPipeline;
@@ -22,6 +27,7 @@ pub use sleep::SleepPipeline;
 /// The names of the artifacts each pipeline writes.
 pub mod artifacts {
     pub use crate::biomech::artifacts as biomech;
+    pub use crate::emotion::artifacts as emotion;
     pub use crate::frames::artifacts as frames;
 }
 
@@ -51,6 +57,11 @@ pub fn bundled_models_dir() -> PathBuf {
 pub fn all(options: PipelineOptions) -> PipelineRegistry {
     let mut registry = PipelineRegistry::new();
     registry.register(BiomechPipeline {
+        models_dir: options.models_dir.clone(),
+        inference: options.inference.clone(),
+        limits: options.limits,
+    });
+    registry.register(EmotionPipeline {
         models_dir: options.models_dir,
         inference: options.inference,
         limits: options.limits,

@@ -2,6 +2,9 @@
 //! kinematics computed from what they find.
 //!
 //! - [`pose`]: pose tracking as MediaPipe BlazePose does it.
+//! - [`face`]: faces found, followed into persons, and their emotions read.
+//! - [`detection`]: what MediaPipe's detectors share (anchors, suppression,
+//!   the rotated region a model looks at).
 //! - [`kinematics`]: joint angles from landmarks.
 //!
 //! - [`inference`]: the runtime models run with (ONNX Runtime, or tract).
@@ -9,6 +12,8 @@
 //! Models run behind [`inference::InferenceBackend`], so the pose code does
 //! not know which runtime it has.
 
+pub mod detection;
+pub mod face;
 mod frame;
 pub mod inference;
 pub mod kinematics;

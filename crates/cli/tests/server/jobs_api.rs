@@ -140,7 +140,7 @@ async fn operations_routes_answer() {
     let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
     assert_eq!(
         pipeline_names(&pipelines),
-        ["biomech", "frames", "noop", "probe", "sleep"]
+        ["biomech", "emotion", "frames", "noop", "probe", "sleep"]
     );
     let sleep = pipelines["pipelines"]
         .as_array()
@@ -240,7 +240,10 @@ async fn the_sleep_pipeline_is_offered_only_when_test_pipelines_are_enabled() {
     let server = Server::in_process(dir.path(), &["--workers", "0", "--test-pipelines", "false"]);
     let client = server.user("lee@example.com").await;
     let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
-    assert_eq!(pipeline_names(&pipelines), ["biomech", "frames", "probe"]);
+    assert_eq!(
+        pipeline_names(&pipelines),
+        ["biomech", "emotion", "frames", "probe"]
+    );
     let sleep = json!({"pipeline": "sleep", "params": {"seconds": 0}});
     let body = expect(
         client.post_json("/v1/jobs", sleep).await,

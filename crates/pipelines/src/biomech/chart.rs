@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use kinoflow_vision::kinematics::Side;
 
 use super::analysis::{joint_name, AngleSeries};
-use super::font::{ensure_registered, FAMILY};
+use crate::font::{ensure_registered, FAMILY};
 
 const SIZE: (u32, u32) = (1200, 600);
 const LEFT_COLOUR: RGBColor = RGBColor(31, 119, 180);

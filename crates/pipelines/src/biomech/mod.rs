@@ -7,7 +7,6 @@
 mod analysis;
 pub mod artifacts;
 mod chart;
-mod font;
 mod opensim;
 mod overlay;
 mod params;
@@ -29,6 +28,7 @@ use analysis::{joint_name, Analysis};
 use params::BiomechParams;
 use tracking::Tracked;
 
+use crate::failure::{permanent, transient};
 use crate::VideoLimits;
 
 /// Progress share of the tracking pass; the overlay pass takes most of the rest.
@@ -235,12 +235,4 @@ fn frame_rate(tracked: &Tracked, probed: Option<f64>) -> f64 {
     } else {
         30.0
     }
-}
-
-fn permanent(error: impl std::fmt::Display) -> PipelineError {
-    PipelineError::permanent(error.to_string())
-}
-
-fn transient(error: impl std::fmt::Display) -> PipelineError {
-    PipelineError::transient(error.to_string())
 }

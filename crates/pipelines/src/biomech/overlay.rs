@@ -5,16 +5,16 @@
 use std::path::Path;
 
 use kinoflow_engine::{PipelineError, ProgressReporter};
-use kinoflow_media::{FrameEncoder, FrameReader, Probe};
+use kinoflow_media::Probe;
 use kinoflow_vision::kinematics::{Joint, Side};
 use kinoflow_vision::pose::Pose;
 use plotters::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use super::analysis::{Analysis, AngleSeries};
-use super::font::{ensure_registered, FAMILY};
 use super::tracking::{reader_options, Tracked};
-use super::transient;
+use crate::font::{ensure_registered, FAMILY};
+use crate::video::{redraw, scale_between, Painter, Span};
 
 /// The body's bones, as pairs of MediaPipe landmark indices.
 const BONES: [(usize, usize); 18] = [
@@ -74,40 +74,34 @@ pub async fn render(
     cancel: &CancellationToken,
 ) -> Result<(), PipelineError> {
     ensure_registered();
-    let mut reader = FrameReader::open(input, probe, &reader_options())?;
-    let (width, height) = (reader.width, reader.height);
-    let scale = (
-        width as f32 / tracked.width as f32,
-        height as f32 / tracked.height as f32,
-    );
-    let audio = (!probe.audio.is_empty()).then_some(input);
-    let mut encoder = FrameEncoder::create(output, width, height, fps, audio).map_err(transient)?;
     let (reporter, start, end) = progress;
-    let total = tracked.frames.len().max(1) as f64;
-    let mut index = 0usize;
-    loop {
-        let frame = tokio::select! {
-            () = cancel.cancelled() => return Err(PipelineError::Cancelled),
-            frame = reader.next() => frame?,
-        };
-        let Some(mut frame) = frame else { break };
-        if let Some(tracked_frame) = tracked.frames.get(index) {
-            let labels = labels_at(selection, index);
+    let span = Span {
+        reporter,
+        start,
+        end,
+        what: "drawing the overlay",
+    };
+    let expected = tracked.frames.len() as u64;
+    redraw(
+        input,
+        probe,
+        &reader_options(),
+        fps,
+        output,
+        expected,
+        span,
+        cancel,
+        |index, size| {
+            let tracked_frame = tracked.frames.get(usize::try_from(index).ok()?)?;
+            let scale = scale_between((tracked.width, tracked.height), size);
+            let labels = labels_at(selection, index as usize);
             let pose = tracked_frame.pose.clone();
-            frame.data = tokio::task::spawn_blocking(move || {
-                draw(frame.data, (width, height), pose.as_ref(), scale, &labels)
-            })
-            .await
-            .map_err(transient)?;
-        }
-        encoder.write_frame(&frame.data).await.map_err(transient)?;
-        index += 1;
-        reporter.report(
-            start + (end - start) * (index as f64 / total).min(1.0),
-            "drawing the overlay",
-        );
-    }
-    encoder.finish().await.map_err(transient)
+            let painter: Painter =
+                Box::new(move |data| draw(data, size, pose.as_ref(), scale, &labels));
+            Some(painter)
+        },
+    )
+    .await
 }
 
 /// An angle to write next to its joint.

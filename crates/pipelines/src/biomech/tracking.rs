@@ -4,12 +4,13 @@
 use std::path::Path;
 
 use kinoflow_engine::{PipelineError, ProgressReporter};
-use kinoflow_media::{FrameReader, FrameReaderOptions, Probe, RgbFrame};
+use kinoflow_media::{FrameReaderOptions, Probe, RgbFrame};
 use kinoflow_vision::pose::{Pose, PoseTracker};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::transient;
+use crate::failure::transient;
+use crate::video::{analyse_frames, scale_between, upright_size, Span};
 
 /// Frames are analysed at most this size (long side); larger videos are
 /// scaled down for decoding and their landmarks scaled back.
@@ -46,39 +47,28 @@ pub async fn track(
     share: f64,
     cancel: &CancellationToken,
 ) -> Result<Tracked, PipelineError> {
-    let mut reader = FrameReader::open(input, probe, &reader_options())?;
-    let (decoded_w, decoded_h) = (reader.width, reader.height);
     let (width, height) = upright_size(probe);
-    let scale = (
-        width as f32 / decoded_w as f32,
-        height as f32 / decoded_h as f32,
-    );
-    let (frames_tx, frames_rx) = mpsc::channel(2);
-    let analysis = tokio::task::spawn_blocking(move || analyse(tracker, frames_rx, scale));
-    let expected = probe.frame_count.unwrap_or(0).max(1) as f64;
-    let mut sent = 0u64;
-    loop {
-        let frame = tokio::select! {
-            () = cancel.cancelled() => return Err(PipelineError::Cancelled),
-            frame = reader.next() => frame?,
-        };
-        let Some(frame) = frame else { break };
-        if frames_tx.send(frame).await.is_err() {
-            break;
-        }
-        sent += 1;
-        progress.report(
-            share * (sent as f64 / expected).min(1.0),
-            "tracking the person",
-        );
-    }
-    drop(frames_tx);
-    let frames = analysis.await.map_err(transient)??;
-    if frames.is_empty() {
-        return Err(PipelineError::permanent(
-            "the video has no frames that could be decoded",
-        ));
-    }
+    let span = Span {
+        reporter: progress,
+        start: 0.0,
+        end: share,
+        what: "tracking the person",
+    };
+    let (frames, _) = analyse_frames(
+        input,
+        probe,
+        &reader_options(),
+        span,
+        cancel,
+        move |frames, (decoded_w, decoded_h)| {
+            analyse(
+                tracker,
+                frames,
+                scale_between((decoded_w, decoded_h), (width, height)),
+            )
+        },
+    )
+    .await?;
     Ok(Tracked {
         width,
         height,
@@ -114,13 +104,4 @@ fn analyse(
         });
     }
     Ok(tracked)
-}
-
-/// The upright size of the input's frames.
-pub fn upright_size(probe: &Probe) -> (u32, u32) {
-    if probe.rotation % 180 == 90 {
-        (probe.height, probe.width)
-    } else {
-        (probe.width, probe.height)
-    }
 }

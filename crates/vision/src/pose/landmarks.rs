@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::roi::Roi;
+use crate::detection::Roi;
 use crate::frame::RgbFrame;
 use crate::inference::{output_of_len, rgb_input, InferenceBackend, Runtime};
 use crate::{sigmoid, VisionError};

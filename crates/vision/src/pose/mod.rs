@@ -5,14 +5,11 @@
 //! landmark model loses the person. The points that place the next region
 //! are smoothed over time (One Euro filter), as MediaPipe smooths them.
 
-mod anchors;
 mod detector;
 mod landmarks;
-mod roi;
 mod smoothing;
 mod tracker;
 
-pub use detector::{Detection, PoseDetector};
+pub use detector::{PersonDetection, PoseDetector};
 pub use landmarks::{Landmark, LandmarkModel, Pose, WorldLandmark, LANDMARK_NAMES};
-pub use roi::Roi;
 pub use tracker::{ModelFiles, PoseTracker};

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use super::detector::PoseDetector;
 use super::landmarks::{LandmarkModel, Pose};
-use super::roi::Roi;
 use super::smoothing::AuxSmoother;
+use crate::detection::Roi;
 use crate::frame::RgbFrame;
 use crate::inference::Runtime;
 use crate::VisionError;
