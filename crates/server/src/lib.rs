@@ -5,6 +5,7 @@
 
 mod auth;
 mod compat;
+mod cors;
 mod error;
 mod extract;
 mod listener;
@@ -36,6 +37,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use auth::{hash_password, AuthQuotas};
+pub use cors::parse_origin;
 pub use error::ApiError;
 pub use listener::ConnectionLimits;
 pub use routes::auth::{check_new_account, normalise_email};
@@ -121,6 +123,8 @@ pub fn app(state: AppState) -> Router {
             )))
         }))
         .layer(axum::middleware::from_fn(error::log_server_errors))
+        // Outside the error layers, so that errors carry the headers too.
+        .layer(tower::util::option_layer(cors::layer(&state.cors_origins)))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -39,6 +39,9 @@ pub struct ServerConfig {
     pub connections: crate::ConnectionLimits,
     /// What runs the models on this node (`onnxruntime` or `tract`), for `/ready`.
     pub inference: &'static str,
+    /// The origins browsers may call the API from (checked with
+    /// [`crate::parse_origin`]); none: no CORS headers.
+    pub cors_origins: Vec<axum::http::HeaderValue>,
 }
 
 /// The handlers' shared state.
@@ -65,6 +68,7 @@ pub struct AppState {
     pub webhook_allow_private: bool,
     pub mail_enabled: bool,
     pub inference: &'static str,
+    pub cors_origins: Arc<[axum::http::HeaderValue]>,
     pub http_metrics: HttpMetrics,
     /// Cancelled when the server shuts down, so long-lived streams end.
     pub shutdown: CancellationToken,
@@ -92,6 +96,7 @@ impl AppState {
             webhook_allow_private: config.webhook_allow_private,
             mail_enabled: config.mail_enabled,
             inference: config.inference,
+            cors_origins: config.cors_origins.clone().into(),
             http_metrics,
             shutdown,
             engine,

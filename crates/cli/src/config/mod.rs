@@ -88,6 +88,8 @@ pub struct UploadsConfig {
 /// What one HTTP client may hold of the server.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConnectionsConfig {
+    /// Comma-separated; empty: none.
+    pub cors_origins: String,
     pub max_connections: usize,
     pub header_read_timeout_s: f64,
     pub idle_timeout_s: f64,
@@ -189,6 +191,7 @@ impl Config {
                 sweep_interval_s: raw.sweep_interval_s.unwrap_or(defaults::SWEEP_INTERVAL_S),
             },
             connections: ConnectionsConfig {
+                cors_origins: raw.cors_origins.unwrap_or_default(),
                 max_connections: raw.max_connections.unwrap_or(defaults::MAX_CONNECTIONS),
                 header_read_timeout_s: raw
                     .header_read_timeout_s
@@ -250,6 +253,7 @@ impl Config {
         self.check_durations()?;
         self.check_limits()?;
         self.check_mail()?;
+        self.cors_origins()?;
         self.inference_settings().map(drop)
     }
 

@@ -8,9 +8,10 @@ use anyhow::{bail, Context};
 use kinoflow_engine::{EngineConfig, SweeperConfig};
 use kinoflow_notify::{MailSettings, NotifierConfig};
 use kinoflow_pipelines::{PipelineOptions, VideoLimits};
-use kinoflow_server::{AuthQuotas, ConnectionLimits, ServerConfig};
+use kinoflow_server::{parse_origin, AuthQuotas, ConnectionLimits, ServerConfig};
 use kinoflow_vision::inference::{parse_providers, InferenceSettings};
 use kinoflow_vision::Runtime;
+use reqwest::header::HeaderValue;
 
 use super::{seconds, Config};
 
@@ -107,7 +108,19 @@ impl Config {
             mail_enabled: self.notify.smtp_url.is_some(),
             connections: self.connection_limits(),
             inference: inference.name(),
+            cors_origins: self.cors_origins().unwrap_or_default(),
         }
+    }
+
+    /// The origins browsers may call the API from; each is checked.
+    pub fn cors_origins(&self) -> anyhow::Result<Vec<HeaderValue>> {
+        self.connections
+            .cors_origins
+            .split(',')
+            .map(str::trim)
+            .filter(|origin| !origin.is_empty())
+            .map(|origin| parse_origin(origin).map_err(|e| anyhow::anyhow!("cors_origins: {e}")))
+            .collect()
     }
 
     /// How many connections, and how slow a client may be.

@@ -91,6 +91,9 @@ pub struct RawSettings {
     /// Serve the compatible APIs (e.g. the biomechanics server's `/processar`) without a token, as the originals did [default: false]
     #[arg(long, env = "KINOFLOW_ALLOW_ANONYMOUS")]
     pub allow_anonymous: Option<bool>,
+    /// Origins browser clients may call the API from, comma-separated, e.g. http://localhost:5173 [default: none]
+    #[arg(long, env = "KINOFLOW_CORS_ORIGINS")]
+    pub cors_origins: Option<String>,
     /// Accept webhook and callback URLs on loopback, private and link-local addresses [default: false]
     #[arg(long, env = "KINOFLOW_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: Option<bool>,

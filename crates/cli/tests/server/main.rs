@@ -8,6 +8,7 @@ mod biomech;
 mod cancel;
 mod cli;
 mod cluster;
+mod cors;
 mod emotion;
 mod end_to_end;
 mod fairness;
