@@ -64,8 +64,9 @@ def kinoflow(binary, video):
     out = tempfile.mkdtemp(prefix="kinoflow-bench-")
     command = [binary, "run", "emotion", video, "--out", out,
                "--param", "overlay=false", "--param", "sample_fps=0"]
+    env = dict(os.environ, KINOFLOW_INFERENCE="ort")
     started = time.perf_counter()
-    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     elapsed = time.perf_counter() - started
     if result.returncode != 0:
         sys.exit(f"kinoflow failed:\n{result.stderr.decode(errors='replace')}")

@@ -3,7 +3,7 @@
 //! operator lists, on every route, errors included. With none listed, no
 //! CORS header is ever sent.
 
-use axum::http::{header, HeaderValue, Method};
+use axum::http::{header, HeaderName, HeaderValue, Method};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
 /// How long a browser may keep a preflight's answer.
@@ -21,6 +21,7 @@ pub fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
     let bare = matches!(url.scheme(), "http" | "https")
         && url.host().is_some()
         && url.username().is_empty()
+        && url.password().is_none()
         && url.path() == "/"
         && url.query().is_none()
         && url.fragment().is_none()
@@ -28,7 +29,8 @@ pub fn parse_origin(origin: &str) -> Result<HeaderValue, String> {
     if !bare {
         return Err(refused());
     }
-    HeaderValue::from_str(origin).map_err(|_| refused())
+    // As browsers send it: a lower-case host, no default port.
+    HeaderValue::from_str(&url.origin().ascii_serialization()).map_err(|_| refused())
 }
 
 /// The CORS layer for `origins`, or `None` when there are none.
@@ -47,8 +49,19 @@ pub fn layer(origins: &[HeaderValue]) -> Option<CorsLayer> {
                 Method::PATCH,
                 Method::DELETE,
             ])
-            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::RANGE])
-            .expose_headers([header::CONTENT_RANGE, header::CONTENT_DISPOSITION])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::RANGE,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("last-event-id"),
+            ])
+            .expose_headers([
+                header::CONTENT_RANGE,
+                header::CONTENT_DISPOSITION,
+                header::LOCATION,
+                header::ETAG,
+            ])
             .max_age(std::time::Duration::from_secs(PREFLIGHT_MAX_AGE_S)),
     )
 }
@@ -61,12 +74,17 @@ mod tests {
     fn only_bare_origins_are_accepted() {
         assert!(parse_origin("http://localhost:5173").is_ok());
         assert!(parse_origin("https://app.example.com").is_ok());
+        assert_eq!(
+            parse_origin("https://App.Example.com:443").unwrap(),
+            "https://app.example.com"
+        );
         for bad in [
             "localhost:5173",
             "http://localhost:5173/",
             "https://example.com/app",
             "ftp://example.com",
             "*",
+            "http://user:pw@example.com",
         ] {
             assert!(parse_origin(bad).is_err(), "{bad}");
         }

@@ -6,11 +6,10 @@
 //! - [`detection`]: what MediaPipe's detectors share (anchors, suppression,
 //!   the rotated region a model looks at).
 //! - [`kinematics`]: joint angles from landmarks.
-//!
 //! - [`inference`]: the runtime models run with (ONNX Runtime, or tract).
 //!
-//! Models run behind [`inference::InferenceBackend`], so the pose code does
-//! not know which runtime it has.
+//! Models run behind [`inference::InferenceBackend`], so the detectors and
+//! classifiers do not know which runtime they have.
 
 pub mod detection;
 pub mod face;

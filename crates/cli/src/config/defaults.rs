@@ -31,6 +31,7 @@ pub fn models_dir() -> PathBuf {
 
 /// ONNX Runtime when its library loads, else tract.
 pub const INFERENCE: &str = "auto";
+/// The CPU: a GPU provider needs the GPU build of the library.
 pub const ORT_PROVIDERS: &str = "cpu";
 /// ONNX Runtime's own choice: one thread per physical core.
 pub const ORT_THREADS: usize = 0;

@@ -52,6 +52,8 @@ pub struct Observed {
     pub width: u32,
     pub height: u32,
     pub frames_decoded: u64,
+    /// The last decoded frame's time.
+    pub last_time_s: f64,
     pub sampled: Vec<SampledFrame>,
     /// Faces found but smaller than `min_face_px`.
     pub skipped_small: u64,
@@ -89,7 +91,7 @@ pub async fn observe(
         end: share,
         what: "reading the faces",
     };
-    let ((sampled, skipped_small), frames_decoded) = analyse_frames(
+    let (read, frames_decoded) = analyse_frames(
         input,
         probe,
         &reader_options(),
@@ -112,8 +114,9 @@ pub async fn observe(
         width,
         height,
         frames_decoded,
-        sampled,
-        skipped_small,
+        last_time_s: read.last_time_s,
+        sampled: read.sampled,
+        skipped_small: read.skipped_small,
         period_s,
     })
 }
@@ -129,6 +132,13 @@ fn sample_period(sample_fps: f64, video_fps: Option<f64>) -> f64 {
     1.0 / fps.max(1e-3)
 }
 
+/// What the blocking thread found.
+struct Read {
+    sampled: Vec<SampledFrame>,
+    skipped_small: u64,
+    last_time_s: f64,
+}
+
 /// What reads the frames on the blocking thread.
 struct Reading {
     models: FaceModels,
@@ -140,26 +150,28 @@ struct Reading {
 }
 
 impl Reading {
-    /// Every analysed frame and how many faces were too small.
-    fn read_all(
-        mut self,
-        mut frames: mpsc::Receiver<RgbFrame>,
-    ) -> Result<(Vec<SampledFrame>, u64), PipelineError> {
-        let (mut sampled, mut skipped_small) = (Vec::new(), 0);
+    /// Every analysed frame, how many faces were too small, the last time.
+    fn read_all(mut self, mut frames: mpsc::Receiver<RgbFrame>) -> Result<Read, PipelineError> {
+        let mut read = Read {
+            sampled: Vec::new(),
+            skipped_small: 0,
+            last_time_s: 0.0,
+        };
         let mut index = 0u64;
         while let Some(frame) = frames.blocking_recv() {
             if self.sampler.take(frame.pts) {
                 let (faces, skipped) = self.read(&frame)?;
-                skipped_small += skipped;
-                sampled.push(SampledFrame {
+                read.skipped_small += skipped;
+                read.sampled.push(SampledFrame {
                     frame: index,
                     time_s: frame.pts,
                     faces,
                 });
             }
+            read.last_time_s = frame.pts;
             index += 1;
         }
-        Ok((sampled, skipped_small))
+        Ok(read)
     }
 
     /// The faces in one frame (boxes in the video's pixels) and how many
@@ -227,11 +239,17 @@ impl Sampler {
         if self.next.is_some_and(|next| time_s + TIME_SLACK_S < next) {
             return false;
         }
-        let mut next = self.next.unwrap_or(time_s) + period;
-        while next <= time_s + TIME_SLACK_S {
-            next += period;
-        }
-        self.next = Some(next);
+        // The next multiple of the period after this frame, in one step:
+        // a jump in the timestamps costs nothing.
+        let next = self.next.unwrap_or(time_s);
+        let periods = ((time_s + TIME_SLACK_S - next) / period).floor().max(0.0) + 1.0;
+        let following = next + periods * period;
+        self.next = Some(if following > time_s {
+            following
+        } else {
+            // Past float precision (absurd timestamps): keep moving forwards.
+            time_s + period
+        });
         true
     }
 }

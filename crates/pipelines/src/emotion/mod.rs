@@ -13,9 +13,7 @@ mod timeline;
 use std::path::PathBuf;
 
 use async_trait::async_trait;
-use kinoflow_engine::{
-    FieldError, InputFile, InputKind, JobContext, Pipeline, PipelineError, RunSummary,
-};
+use kinoflow_engine::{InputFile, InputKind, JobContext, Pipeline, PipelineError, RunSummary};
 use kinoflow_vision::face::{EmotionClassifier, FaceDetector};
 use kinoflow_vision::Runtime;
 use serde_json::Value;
@@ -56,10 +54,6 @@ impl Pipeline for EmotionPipeline {
 
     fn params_schema(&self) -> Value {
         params::schema()
-    }
-
-    fn check_params(&self, _params: &Value) -> Vec<FieldError> {
-        Vec::new()
     }
 
     async fn check_input(&self, input: &InputFile, _params: &Value) -> Result<(), String> {
@@ -179,13 +173,13 @@ impl EmotionPipeline {
     }
 }
 
-/// The frame rate: the container's, else the decoded frames over the span
-/// of the analysed ones, else 30.
+/// The frame rate: the container's, else the decoded frames over their
+/// span, else 30.
 fn frame_rate(observed: &Observed, probed: Option<f64>) -> f64 {
     if let Some(fps) = probed.filter(|fps| fps.is_finite() && *fps > 0.0) {
         return fps;
     }
-    let span = observed.sampled.last().map_or(0.0, |f| f.time_s);
+    let span = observed.last_time_s;
     if observed.frames_decoded > 1 && span > 0.0 {
         (observed.frames_decoded - 1) as f64 / span
     } else {

@@ -26,15 +26,19 @@ pub struct Segment {
 }
 
 impl Person {
-    /// Runs of one label; each ends where the next begins, the last one
-    /// sampling period after its last moment.
+    /// Runs of one label while the face is seen; each ends where the next
+    /// begins, or one sampling period after its last moment when the face
+    /// goes away (a gap longer than 1.5 periods) or the video ends.
     pub fn segments(&self, period_s: f64) -> Vec<Segment> {
         let mut segments: Vec<Segment> = Vec::new();
+        let mut previous: Option<f64> = None;
         for (&time, &emotion) in self.times.iter().zip(&self.labels) {
+            let seen_since = previous.is_some_and(|p| time - p <= 1.5 * period_s);
+            previous = Some(time);
             match segments.last_mut() {
-                Some(last) if last.emotion == emotion => last.end_s = time + period_s,
+                Some(last) if seen_since && last.emotion == emotion => last.end_s = time + period_s,
                 _ => {
-                    if let Some(last) = segments.last_mut() {
+                    if let Some(last) = segments.last_mut().filter(|_| seen_since) {
                         last.end_s = time;
                     }
                     segments.push(Segment {
@@ -171,5 +175,20 @@ mod tests {
         assert_eq!((segments[0].emotion, segments[1].emotion), (3, 6));
         assert!((segments[1].end_s - 1.0).abs() < 1e-9);
         assert_eq!(person.dominant(), 3);
+    }
+
+    #[test]
+    fn a_face_away_for_a_while_splits_its_segment() {
+        let person = Person {
+            face_id: 1,
+            times: vec![0.0, 0.1, 5.0, 5.1],
+            smoothed: vec![one_hot(3); 4],
+            labels: vec![3; 4],
+            seconds_on_screen: 0.4,
+        };
+        let segments = person.segments(0.1);
+        assert_eq!(segments.len(), 2);
+        assert!((segments[0].end_s - 0.2).abs() < 1e-9);
+        assert!((segments[1].start_s - 5.0).abs() < 1e-9);
     }
 }

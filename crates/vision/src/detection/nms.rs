@@ -12,12 +12,15 @@ pub fn weighted_nms<const K: usize>(
 ) -> Vec<Detection<K>> {
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
     let mut kept = Vec::new();
-    while let Some(best) = candidates.first().cloned() {
-        let (same, rest): (Vec<_>, Vec<_>) = candidates
-            .into_iter()
-            .partition(|c| iou(&c.bbox, &best.bbox) > min_iou);
-        kept.push(merge(best.score, &same));
-        candidates = rest;
+    let mut rest = candidates.into_iter();
+    while let Some(best) = rest.next() {
+        // The best is taken out first: a degenerate box overlaps nothing,
+        // not even itself, and must still leave the queue.
+        let (mut same, others): (Vec<_>, Vec<_>) =
+            rest.partition(|c| iou(&c.bbox, &best.bbox) > min_iou);
+        same.insert(0, best);
+        kept.push(merge(same[0].score, &same));
+        rest = others.into_iter();
     }
     kept
 }
@@ -53,6 +56,13 @@ mod tests {
             bbox: [x, 0.0, 10.0, 10.0],
             keypoints: [(x, 0.0)],
         }
+    }
+
+    #[test]
+    fn a_degenerate_box_is_kept_once() {
+        let mut flat = at(0.0, 0.9);
+        flat.bbox[2] = 0.0;
+        assert_eq!(weighted_nms(vec![flat, at(50.0, 0.5)], 0.3).len(), 2);
     }
 
     #[test]

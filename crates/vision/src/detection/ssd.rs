@@ -50,6 +50,9 @@ impl SsdDecoder {
                 let values = &raw[i * per_anchor..(i + 1) * per_anchor];
                 let (ax, ay) = self.anchors[i];
                 let point = |x: f32, y: f32| letterbox.to_frame(x / side + ax, y / side + ay);
+                if !values.iter().all(|v| v.is_finite()) || values[2] <= 0.0 || values[3] <= 0.0 {
+                    return None;
+                }
                 let (cx, cy) = point(values[0], values[1]);
                 let mut keypoints = [(0.0, 0.0); K];
                 for (k, keypoint) in keypoints.iter_mut().enumerate() {

@@ -25,10 +25,12 @@ pub struct EmotionClassifier {
 }
 
 impl EmotionClassifier {
+    /// Loads the model at `path` with `runtime`.
     pub fn load(path: &Path, runtime: &Runtime) -> Result<Self, VisionError> {
         Ok(Self::with_backend(runtime.load(path, [1, SIDE, SIDE, 1])?))
     }
 
+    /// A classifier over a model already loaded.
     pub fn with_backend(model: Box<dyn InferenceBackend>) -> Self {
         Self { model }
     }

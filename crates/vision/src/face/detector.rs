@@ -38,10 +38,12 @@ pub struct FaceDetector {
 }
 
 impl FaceDetector {
+    /// Loads the model at `path` with `runtime`.
     pub fn load(path: &Path, runtime: &Runtime) -> Result<Self, VisionError> {
         Ok(Self::with_backend(runtime.load(path, rgb_input(INPUT))?))
     }
 
+    /// A detector over a model already loaded.
     pub fn with_backend(model: Box<dyn InferenceBackend>) -> Self {
         Self {
             model,

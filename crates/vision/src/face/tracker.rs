@@ -45,7 +45,7 @@ impl Track {
         let overlap = iou(&predicted, bbox);
         let distance = (bbox[0] - predicted[0]).hypot(bbox[1] - predicted[1]);
         let widths = distance / predicted[2].max(bbox[2]).max(1.0);
-        if overlap <= 0.0 && widths > MAX_JUMP_IN_WIDTHS {
+        if !widths.is_finite() || (overlap <= 0.0 && widths > MAX_JUMP_IN_WIDTHS) {
             return None;
         }
         Some((((1.0 - overlap) + widths) * COST_SCALE) as i64)
@@ -75,7 +75,8 @@ pub struct FaceTracker {
 }
 
 impl FaceTracker {
-    /// A track ends after `max_missed` frames in a row without its face.
+    /// A track survives `max_missed` frames in a row without its face and
+    /// ends at the next one.
     pub fn new(max_missed: u32) -> Self {
         Self {
             tracks: Vec::new(),

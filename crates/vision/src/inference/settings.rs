@@ -46,6 +46,7 @@ impl fmt::Display for Choice {
 /// the order given; the CPU always remains as the last resort.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Provider {
+    /// ONNX Runtime's own CPU kernels.
     Cpu,
     /// NVIDIA GPUs, with the `onnxruntime-gpu` build of the library.
     Cuda,
@@ -85,9 +86,11 @@ pub fn parse_providers(list: &str) -> Result<Vec<Provider>, String> {
 /// Everything that decides how models run.
 #[derive(Debug, Clone)]
 pub struct InferenceSettings {
+    /// Which runtime.
     pub choice: Choice,
     /// ONNX Runtime's shared library (`libonnxruntime.so`).
     pub ort_library: PathBuf,
+    /// ONNX Runtime's execution providers, in order of preference.
     pub providers: Vec<Provider>,
     /// Threads each ONNX Runtime session computes one model call with; 0
     /// leaves it to ONNX Runtime (one per physical core).
