@@ -10,6 +10,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::failure::transient;
+use crate::font::ensure_registered;
 
 /// The upright size of the input's frames (a phone video shot in portrait
 /// is stored sideways with a rotation).
@@ -39,7 +40,21 @@ pub struct Span<'a> {
     pub what: &'static str,
 }
 
-impl Span<'_> {
+impl<'a> Span<'a> {
+    /// The share `(start, end)` of `reporter`'s progress, doing `what`.
+    pub fn new(
+        reporter: &'a ProgressReporter,
+        (start, end): (f64, f64),
+        what: &'static str,
+    ) -> Self {
+        Self {
+            reporter,
+            start,
+            end,
+            what,
+        }
+    }
+
     fn report(&self, done: u64, expected: u64) {
         let share = (done as f64 / expected.max(1) as f64).min(1.0);
         self.reporter
@@ -95,10 +110,11 @@ where
 /// Draws on one frame: takes its RGB bytes, gives them back drawn on.
 pub type Painter = Box<dyn FnOnce(Vec<u8>) -> Vec<u8> + Send>;
 
-/// The second pass: decodes `input` again, asks `painter` for each frame (by
-/// its index, told the decoded size) what to draw on it (`None`: nothing),
-/// draws on a blocking thread and encodes every frame into `output` at `fps`
-/// with the input's audio. `expected` frames make the progress.
+/// The second pass, the overlay: decodes `input` again, asks `painter` for
+/// each frame (by its index, told the decoded size) what to draw on it
+/// (`None`: nothing), draws on a blocking thread with the built-in font and
+/// encodes every frame into `output` at `fps` with the input's audio;
+/// progress goes over `share` of the job's, `expected` frames making it.
 #[allow(clippy::too_many_arguments)]
 pub async fn redraw(
     input: &Path,
@@ -107,10 +123,12 @@ pub async fn redraw(
     fps: f64,
     output: &Path,
     expected: u64,
-    span: Span<'_>,
+    (reporter, share): (&ProgressReporter, (f64, f64)),
     cancel: &CancellationToken,
     mut painter: impl FnMut(u64, (u32, u32)) -> Option<Painter>,
 ) -> Result<(), PipelineError> {
+    ensure_registered();
+    let span = Span::new(reporter, share, "drawing the overlay");
     let mut reader = FrameReader::open(input, probe, options)?;
     let size = (reader.width, reader.height);
     let audio = (!probe.audio.is_empty()).then_some(input);

@@ -13,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::analysis::{Analysis, AngleSeries};
 use super::tracking::{reader_options, Tracked};
-use crate::font::{ensure_registered, FAMILY};
-use crate::video::{redraw, scale_between, Painter, Span};
+use crate::font::FAMILY;
+use crate::video::{redraw, scale_between, Painter};
 
 /// The body's bones, as pairs of MediaPipe landmark indices.
 const BONES: [(usize, usize); 18] = [
@@ -73,14 +73,7 @@ pub async fn render(
     progress: (&ProgressReporter, f64, f64),
     cancel: &CancellationToken,
 ) -> Result<(), PipelineError> {
-    ensure_registered();
     let (reporter, start, end) = progress;
-    let span = Span {
-        reporter,
-        start,
-        end,
-        what: "drawing the overlay",
-    };
     let expected = tracked.frames.len() as u64;
     redraw(
         input,
@@ -89,12 +82,13 @@ pub async fn render(
         fps,
         output,
         expected,
-        span,
+        (reporter, (start, end)),
         cancel,
         |index, size| {
-            let tracked_frame = tracked.frames.get(usize::try_from(index).ok()?)?;
+            let index = usize::try_from(index).ok()?;
+            let tracked_frame = tracked.frames.get(index)?;
             let scale = scale_between((tracked.width, tracked.height), size);
-            let labels = labels_at(selection, index as usize);
+            let labels = labels_at(selection, index);
             let pose = tracked_frame.pose.clone();
             let painter: Painter =
                 Box::new(move |data| draw(data, size, pose.as_ref(), scale, &labels));

@@ -48,12 +48,7 @@ pub async fn track(
     cancel: &CancellationToken,
 ) -> Result<Tracked, PipelineError> {
     let (width, height) = upright_size(probe);
-    let span = Span {
-        reporter: progress,
-        start: 0.0,
-        end: share,
-        what: "tracking the person",
-    };
+    let span = Span::new(progress, (0.0, share), "tracking the person");
     let (frames, _) = analyse_frames(
         input,
         probe,

@@ -85,12 +85,7 @@ pub async fn observe(
     let sampler = Sampler::new(params.sample_fps);
     let (min_face_px, min_score) = (params.min_face_px as f32, params.min_score);
     let (reporter, share) = progress;
-    let span = Span {
-        reporter,
-        start: 0.0,
-        end: share,
-        what: "reading the faces",
-    };
+    let span = Span::new(reporter, (0.0, share), "reading the faces");
     let (read, frames_decoded) = analyse_frames(
         input,
         probe,

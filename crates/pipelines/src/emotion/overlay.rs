@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::analysis::{reader_options, Observed, SeenFace};
 use super::timeline::{argmax, name};
-use crate::font::{ensure_registered, FAMILY};
-use crate::video::{redraw, scale_between, Painter, Span};
+use crate::font::FAMILY;
+use crate::video::{redraw, scale_between, Painter};
 
 const BOX_COLOUR: RGBColor = RGBColor(255, 200, 0);
 const LABEL_BACKGROUND: RGBColor = RGBColor(20, 20, 20);
@@ -28,14 +28,7 @@ pub async fn render(
     progress: (&ProgressReporter, f64, f64),
     cancel: &CancellationToken,
 ) -> Result<(), PipelineError> {
-    ensure_registered();
     let (reporter, start, end) = progress;
-    let span = Span {
-        reporter,
-        start,
-        end,
-        what: "drawing the overlay",
-    };
     let expected = observed.frames_decoded;
     let mut shown = 0usize;
     redraw(
@@ -45,7 +38,7 @@ pub async fn render(
         fps,
         output,
         expected,
-        span,
+        (reporter, (start, end)),
         cancel,
         |index, size| {
             // The last analysed frame at or before this one.
