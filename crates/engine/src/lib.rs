@@ -32,7 +32,7 @@ pub use records::Readiness;
 pub use registry::PipelineRegistry;
 pub use sweeper::{Sweeper, SweeperConfig};
 pub use uploads::{
-    presigned_prefix, Announced, Announcement, NewUpload, PresignedError, UploadError,
+    presigned_prefix, Announced, Announcement, DeclaredSize, NewUpload, PresignedError, UploadError,
 };
 pub use worker::{WorkerPool, WorkerPoolHandle, ANNOUNCE_INTERVAL};
 

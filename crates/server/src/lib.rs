@@ -42,7 +42,7 @@ pub use error::ApiError;
 pub use listener::ConnectionLimits;
 pub use routes::auth::{check_new_account, normalise_email};
 pub use routes::links::ResultLinks;
-pub use state::{AppState, ServerConfig};
+pub use state::{AppState, CompatSettings, ServerConfig};
 
 use routes::{
     admin, artifacts, auth as auth_routes, deliveries, events, jobs, links, operations, pipelines,
@@ -53,7 +53,8 @@ use routes::{
 /// 1000 jobs fits with 2 KiB for each.
 pub const SMALL_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
-/// The whole HTTP application for `state`.
+/// The whole HTTP application for `state`. It starts relaying live progress
+/// to Socket.IO clients, so it is called within the server's runtime.
 pub fn app(state: AppState) -> Router {
     // Uploads stream to storage under their own size limit; every other body
     // is small and capped by the default limit below.
@@ -123,6 +124,9 @@ pub fn app(state: AppState) -> Router {
             )))
         }))
         .layer(axum::middleware::from_fn(error::log_server_errors))
+        // Socket.IO answers its own requests (long polls and WebSockets),
+        // outside the error layers and inside CORS.
+        .layer(compat::socket_io(&state))
         // Outside the error layers, so that errors carry the headers too.
         .layer(tower::util::option_layer(cors::layer(&state.cors_origins)))
         .layer(TraceLayer::new_for_http())
@@ -141,6 +145,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let address: SocketAddr = listener.local_addr()?;
+    compat::prepare_deep_emotion(store.as_ref()).await?;
     let state = AppState::new(engine.clone(), store, config, address, shutdown.clone());
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(%address, workers, "listening on http://{address}");

@@ -117,7 +117,9 @@ async fn serve_connection(
     let connection = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
-        .serve_connection(io, service);
+        .serve_connection(io, service)
+        // A WebSocket (Socket.IO's transport) takes the connection over.
+        .with_upgrades();
     tokio::pin!(connection);
     let mut closing = false;
     loop {

@@ -42,6 +42,19 @@ pub struct ServerConfig {
     /// The origins browsers may call the API from (checked with
     /// [`crate::parse_origin`]); none: no CORS headers.
     pub cors_origins: Vec<axum::http::HeaderValue>,
+    /// How the compatible APIs differ from the originals, where an operator chooses.
+    pub compat: CompatSettings,
+}
+
+/// Choices for the compatible APIs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CompatSettings {
+    /// Socket.IO sockets without a token hear every DeepEmotion video's
+    /// `{video_id, status, progress}`, as the original's web client expects.
+    pub socketio_public_progress: bool,
+    /// DeepEmotion refuses videos longer than this many seconds (the
+    /// original refused more than 30); none: any length.
+    pub deepemotion_max_duration_s: Option<f64>,
 }
 
 /// The handlers' shared state.
@@ -69,6 +82,7 @@ pub struct AppState {
     pub mail_enabled: bool,
     pub inference: &'static str,
     pub cors_origins: Arc<[axum::http::HeaderValue]>,
+    pub compat: CompatSettings,
     pub http_metrics: HttpMetrics,
     /// Cancelled when the server shuts down, so long-lived streams end.
     pub shutdown: CancellationToken,
@@ -97,6 +111,7 @@ impl AppState {
             mail_enabled: config.mail_enabled,
             inference: config.inference,
             cors_origins: config.cors_origins.clone().into(),
+            compat: config.compat,
             http_metrics,
             shutdown,
             engine,

@@ -318,7 +318,9 @@ pub struct PresignedUpload {
     pub owner_id: String,
     pub filename: String,
     pub content_type: String,
+    /// The file's exact size, or with `size_is_limit` the most it may be.
     pub declared_size: i64,
+    pub size_is_limit: bool,
     pub blob_key: String,
     pub expires_at: i64,
     /// What arrived, once the client has sent it through kinoflow (a PUT

@@ -162,6 +162,7 @@ pub(crate) fn presigned_from_row(row: &impl StoredRow) -> StoreResult<PresignedU
         filename: row.text("filename")?,
         content_type: row.text("content_type")?,
         declared_size: row.int("declared_size")?,
+        size_is_limit: row.int("size_is_limit")? != 0,
         blob_key: row.text("blob_key")?,
         expires_at: row.int("expires_at")?,
         received_key: row.opt_text("received_key")?,

@@ -123,13 +123,14 @@ pub(crate) async fn insert_presigned_upload<DB: Backend>(
 ) -> StoreResult<()> {
     sql(
         "INSERT INTO presigned_uploads (id, owner_id, filename, content_type, declared_size, \
-         blob_key, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+         size_is_limit, blob_key, expires_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(&upload.id)
     .bind(&upload.owner_id)
     .bind(&upload.filename)
     .bind(&upload.content_type)
     .bind(upload.declared_size)
+    .bind(i64::from(upload.size_is_limit))
     .bind(&upload.blob_key)
     .bind(upload.expires_at)
     .bind(upload.created_at)

@@ -411,6 +411,7 @@ async fn a_presigned_upload_completes_once(store: &dyn Store) {
         filename: "in.mp4".to_owned(),
         content_type: "video/mp4".to_owned(),
         declared_size: 4,
+        size_is_limit: true,
         blob_key: "presigned/x/direct".to_owned(),
         expires_at: now_ms() / 1000 + 60,
         received_key: None,
@@ -430,6 +431,7 @@ async fn a_presigned_upload_completes_once(store: &dyn Store) {
         .unwrap()
         .unwrap();
     assert_eq!(received.received_key.as_deref(), Some("presigned/x/1"));
+    assert!(received.size_is_limit, "the kind of size announced is kept");
     let done = UploadRecord {
         id: presigned.id.clone(),
         ..upload(&owner_id, 4)

@@ -44,6 +44,7 @@ pub const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 10;
 pub const LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE: u32 = 60;
 pub const REGISTRATIONS_PER_ADDRESS_PER_MINUTE: u32 = 20;
 pub const ALLOW_ANONYMOUS: bool = false;
+pub const SOCKETIO_PUBLIC_PROGRESS: bool = false;
 
 pub const LEASE_TTL_S: f64 = 30.0;
 pub const COMPLETION_WINDOW_MS: u64 = 2;

@@ -47,6 +47,8 @@ pub struct Config {
     pub inference: InferenceConfig,
     #[serde(flatten)]
     pub notify: NotifyConfig,
+    #[serde(flatten)]
+    pub compat: CompatConfig,
     /// Last: its per-pipeline table must follow every plain key in TOML.
     #[serde(flatten)]
     pub jobs: JobsConfig,
@@ -125,6 +127,14 @@ pub struct NotifyConfig {
     pub mail_from: Option<String>,
     pub smtp_ca_file: Option<PathBuf>,
     pub mail_link_ttl_s: u64,
+}
+
+/// How the compatible APIs differ from the originals, where the operator
+/// chooses.
+#[derive(Debug, Clone, Serialize)]
+pub struct CompatConfig {
+    pub socketio_public_progress: bool,
+    pub deepemotion_max_duration_s: Option<f64>,
 }
 
 /// How jobs run: leases, retries, limits.
@@ -233,6 +243,12 @@ impl Config {
                 smtp_ca_file: raw.smtp_ca_file,
                 mail_link_ttl_s: raw.mail_link_ttl_s.unwrap_or(defaults::MAIL_LINK_TTL_S),
             },
+            compat: CompatConfig {
+                socketio_public_progress: raw
+                    .socketio_public_progress
+                    .unwrap_or(defaults::SOCKETIO_PUBLIC_PROGRESS),
+                deepemotion_max_duration_s: raw.deepemotion_max_duration_s,
+            },
             jobs: JobsConfig {
                 lease_ttl_s: raw.lease_ttl_s.unwrap_or(defaults::LEASE_TTL_S),
                 completion_window_ms: raw
@@ -292,6 +308,13 @@ impl Config {
             if seconds < least {
                 bail!("{name} must be at least {least} seconds");
             }
+        }
+        if self
+            .compat
+            .deepemotion_max_duration_s
+            .is_some_and(|seconds| !(seconds > 0.0 && seconds <= 1e7))
+        {
+            bail!("deepemotion_max_duration_s must be a number of seconds above 0 and at most 10000000");
         }
         if uploads
             .retention_days

@@ -8,7 +8,7 @@ use anyhow::{bail, Context};
 use kinoflow_engine::{EngineConfig, SweeperConfig};
 use kinoflow_notify::{MailSettings, NotifierConfig};
 use kinoflow_pipelines::{PipelineOptions, VideoLimits};
-use kinoflow_server::{parse_origin, AuthQuotas, ConnectionLimits, ServerConfig};
+use kinoflow_server::{parse_origin, AuthQuotas, CompatSettings, ConnectionLimits, ServerConfig};
 use kinoflow_vision::inference::{parse_providers, InferenceSettings};
 use kinoflow_vision::Runtime;
 use reqwest::header::HeaderValue;
@@ -109,6 +109,10 @@ impl Config {
             connections: self.connection_limits(),
             inference: inference.name(),
             cors_origins: self.cors_origins().unwrap_or_default(),
+            compat: CompatSettings {
+                socketio_public_progress: self.compat.socketio_public_progress,
+                deepemotion_max_duration_s: self.compat.deepemotion_max_duration_s,
+            },
         }
     }
 

@@ -94,6 +94,12 @@ pub struct RawSettings {
     /// Origins browser clients may call the API from, comma-separated, e.g. http://localhost:5173 [default: none]
     #[arg(long, env = "KINOFLOW_CORS_ORIGINS")]
     pub cors_origins: Option<String>,
+    /// Socket.IO clients without a token hear every DeepEmotion video's id, status and progress, as the original web client expects [default: false]
+    #[arg(long, env = "KINOFLOW_SOCKETIO_PUBLIC_PROGRESS")]
+    pub socketio_public_progress: Option<bool>,
+    /// The DeepEmotion API refuses videos longer than this many seconds (the original refused over 30) [default: no limit]
+    #[arg(long, env = "KINOFLOW_DEEPEMOTION_MAX_DURATION_S")]
+    pub deepemotion_max_duration_s: Option<f64>,
     /// Accept webhook and callback URLs on loopback, private and link-local addresses [default: false]
     #[arg(long, env = "KINOFLOW_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: Option<bool>,

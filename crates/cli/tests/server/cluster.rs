@@ -8,7 +8,7 @@ use serde_json::json;
 
 use reqwest::StatusCode;
 
-use crate::harness::{expect, s3_keys, s3_storage_url, Server, BIN};
+use crate::harness::{expect, s3_keys, s3_storage_url, Server, TestDatabase, BIN};
 
 /// Makes an admin account on the cluster's database with the CLI.
 fn create_admin(api: &Server, email: &str, database_url: &str) {
@@ -34,54 +34,6 @@ fn create_admin(api: &Server, email: &str, database_url: &str) {
         .write_all(b"an operator password\n")
         .unwrap();
     assert!(child.wait().unwrap().success());
-}
-
-/// A database of its own on the local PostgreSQL server, dropped at the end.
-struct TestDatabase {
-    admin_url: String,
-    name: String,
-    url: String,
-}
-
-impl TestDatabase {
-    async fn create() -> Self {
-        let admin_url = std::env::var("KINOFLOW_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let name = format!("kinoflow_test_{}", uuid::Uuid::new_v4().simple());
-        Self::admin(&admin_url)
-            .await
-            .execute(format!("CREATE DATABASE {name}").as_str())
-            .await;
-        let (base, _) = admin_url.rsplit_once('/').unwrap();
-        let url = format!("{base}/{name}");
-        Self {
-            admin_url,
-            name,
-            url,
-        }
-    }
-
-    async fn admin(url: &str) -> Admin {
-        let pool = sqlx::PgPool::connect(url).await.unwrap_or_else(|e| {
-            panic!("PostgreSQL is not reachable at {url} ({e}); scripts/test starts it")
-        });
-        Admin(pool)
-    }
-
-    async fn drop(self) {
-        Self::admin(&self.admin_url)
-            .await
-            .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
-            .await;
-    }
-}
-
-struct Admin(sqlx::PgPool);
-
-impl Admin {
-    async fn execute(&self, statement: &str) {
-        sqlx::query(statement).execute(&self.0).await.unwrap();
-    }
 }
 
 #[tokio::test]

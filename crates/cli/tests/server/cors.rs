@@ -36,7 +36,13 @@ async fn listed_origins_may_call_every_route_and_see_its_errors() {
     let origins = format!("{ORIGIN}, https://app.example.com");
     let server = Server::in_process(dir.path(), &["--cors-origins", &origins]);
 
-    for path in ["/v1/me", "/processar", "/status/whatever"] {
+    for path in [
+        "/v1/me",
+        "/processar",
+        "/status/whatever",
+        "/api/v2/videos/whatever",
+        "/socket.io/?EIO=4&transport=polling",
+    ] {
         let answer = preflight(&server, path, ORIGIN).await;
         assert!(answer.status().is_success(), "{path}: {}", answer.status());
         let headers = answer.headers();
@@ -56,6 +62,22 @@ async fn listed_origins_may_call_every_route_and_see_its_errors() {
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
         header(refused.headers(), "access-control-allow-origin"),
+        ORIGIN
+    );
+
+    // Socket.IO's own answers carry the header too (the web client's socket).
+    let handshake = reqwest::Client::new()
+        .get(format!(
+            "{}/socket.io/?EIO=4&transport=polling",
+            server.base
+        ))
+        .header("Origin", ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(handshake.status(), StatusCode::OK);
+    assert_eq!(
+        header(handshake.headers(), "access-control-allow-origin"),
         ORIGIN
     );
 

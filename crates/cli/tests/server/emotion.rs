@@ -32,7 +32,7 @@ fn read_json(path: &Path) -> Value {
 
 /// `astronaut.png` (a smiling woman) as a 640×480, 25 fps video of `frames`
 /// frames in a slow zoom (1.0 → 1.3) and pan, as the pose fixture was made.
-fn astronaut_video(dir: &Path, frames: u32) -> PathBuf {
+pub(crate) fn astronaut_video(dir: &Path, frames: u32) -> PathBuf {
     let path = dir.join("astronaut.mp4");
     let last = frames - 1;
     let graph = format!(

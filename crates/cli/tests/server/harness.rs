@@ -659,3 +659,51 @@ pub fn field_names(body: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// A database of its own on the local PostgreSQL server, dropped at the end.
+pub struct TestDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    pub async fn create() -> Self {
+        let admin_url = std::env::var("KINOFLOW_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let name = format!("kinoflow_test_{}", uuid::Uuid::new_v4().simple());
+        Self::admin(&admin_url)
+            .await
+            .execute(format!("CREATE DATABASE {name}").as_str())
+            .await;
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        let url = format!("{base}/{name}");
+        Self {
+            admin_url,
+            name,
+            url,
+        }
+    }
+
+    pub async fn admin(url: &str) -> Admin {
+        let pool = sqlx::PgPool::connect(url).await.unwrap_or_else(|e| {
+            panic!("PostgreSQL is not reachable at {url} ({e}); scripts/test starts it")
+        });
+        Admin(pool)
+    }
+
+    pub async fn drop(self) {
+        Self::admin(&self.admin_url)
+            .await
+            .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name).as_str())
+            .await;
+    }
+}
+
+pub struct Admin(pub sqlx::PgPool);
+
+impl Admin {
+    pub async fn execute(&self, statement: &str) {
+        sqlx::query(statement).execute(&self.0).await.unwrap();
+    }
+}

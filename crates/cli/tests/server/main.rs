@@ -9,6 +9,7 @@ mod cancel;
 mod cli;
 mod cluster;
 mod cors;
+mod deepemotion;
 mod emotion;
 mod end_to_end;
 mod fairness;

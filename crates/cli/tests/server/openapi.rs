@@ -52,6 +52,18 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/users/"),
     ("post", "/auth/token"),
     ("post", "/videos/upload"),
+    ("post", "/api/v2/auth/register"),
+    ("post", "/api/v2/auth/login"),
+    ("get", "/api/v2/auth/profile"),
+    ("get", "/api/v2/videos/"),
+    ("get", "/api/v2/videos"),
+    ("get", "/api/v2/videos/{video_id}"),
+    ("patch", "/api/v2/videos/{video_id}"),
+    ("post", "/api/v2/videos/{video_id}/stream-name"),
+    ("post", "/api/v2/videos/upload"),
+    ("post", "/api/v2/videos/upload/initialize"),
+    ("post", "/api/v2/videos/upload/finalize"),
+    ("get", "/api/v2/videos/stream/{file}"),
     ("get", "/videos/status"),
     ("get", "/videos/download/{video_id}"),
 ];
@@ -80,6 +92,7 @@ async fn the_openapi_document_is_valid_and_complete() {
     for (path, method, tag) in [
         ("/processar", "post", "biomechanics"),
         ("/videos/upload", "post", "frame-extraction"),
+        ("/api/v2/videos/upload", "post", "deepemotion"),
     ] {
         assert_eq!(document["paths"][path][method]["tags"][0], tag, "{path}");
     }

@@ -5,13 +5,13 @@ mod presigned;
 
 use std::collections::HashMap;
 
-use kinoflow_blobs::BlobError;
+use kinoflow_blobs::{BlobError, BlobReader, ByteRange};
 use kinoflow_store::{now_ms, JobFilter, JobRecord, StoreError, UploadRecord, UploadRemoval};
 use tokio::io::AsyncRead;
 
 use crate::engine::Engine;
 
-pub use presigned::{presigned_prefix, Announced, Announcement, PresignedError};
+pub use presigned::{presigned_prefix, Announced, Announcement, DeclaredSize, PresignedError};
 
 /// What a client says about a file it sends.
 #[derive(Debug, Clone)]
@@ -69,6 +69,15 @@ impl Engine {
     /// An upload, if it exists.
     pub async fn upload(&self, upload_id: &str) -> Result<Option<UploadRecord>, StoreError> {
         self.store.get_upload(upload_id).await
+    }
+
+    /// Reads an upload's file, whole or one byte range of it.
+    pub async fn read_upload(
+        &self,
+        upload: &UploadRecord,
+        range: Option<ByteRange>,
+    ) -> Result<BlobReader, BlobError> {
+        self.blobs.get(&upload.blob_key, range).await
     }
 
     /// Bytes a user keeps: their uploads and their jobs' artifacts.

@@ -29,9 +29,27 @@ pub fn presigned_prefix(upload_id: &str) -> String {
 #[derive(Debug, Clone)]
 pub struct Announcement {
     pub upload: NewUpload,
-    /// The file's exact size in bytes.
-    pub size: u64,
+    pub size: DeclaredSize,
     pub ttl: Duration,
+}
+
+/// What a client says of the size of the file it will send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclaredSize {
+    /// Exactly this many bytes; any other size is refused at completion.
+    Exact(u64),
+    /// Any size from 1 byte up to this many (for clients that do not say
+    /// the size before they send the file).
+    AtMost(u64),
+}
+
+impl DeclaredSize {
+    /// The most bytes the upload may take.
+    fn limit(self) -> u64 {
+        match self {
+            Self::Exact(bytes) | Self::AtMost(bytes) => bytes,
+        }
+    }
 }
 
 /// An announced upload: its id, and the storage's own URL to send it to
@@ -55,6 +73,8 @@ pub enum PresignedError {
     NothingArrived,
     #[error("more than the {declared} bytes announced arrived")]
     TooMuch { declared: i64 },
+    #[error("the file that arrived is empty")]
+    Empty,
     #[error("{arrived} bytes arrived, but {declared} were announced")]
     WrongSize { arrived: u64, declared: i64 },
     #[error("the file's SHA-256 is {actual}, not {expected}")]
@@ -88,7 +108,8 @@ impl Engine {
                 owner_id: announcement.upload.owner_id,
                 filename: announcement.upload.filename,
                 content_type: announcement.upload.content_type,
-                declared_size: announcement.size as i64,
+                declared_size: announcement.size.limit() as i64,
+                size_is_limit: matches!(announcement.size, DeclaredSize::AtMost(_)),
                 expires_at,
                 received_key: None,
                 received_size: None,
@@ -235,14 +256,17 @@ impl Engine {
     }
 }
 
-/// Refuses a file whose size is not the one announced, or whose sha256 is
-/// not the one the client expects.
+/// Refuses a file that is empty, whose size is not the one announced, or
+/// whose sha256 is not the one the client expects.
 fn check_arrived(
     pending: &PresignedUpload,
     meta: &BlobMeta,
     expected_sha256: Option<&str>,
 ) -> Result<(), PresignedError> {
-    if meta.size as i64 != pending.declared_size {
+    if meta.size == 0 {
+        return Err(PresignedError::Empty);
+    }
+    if !pending.size_is_limit && meta.size as i64 != pending.declared_size {
         return Err(PresignedError::WrongSize {
             arrived: meta.size,
             declared: pending.declared_size,

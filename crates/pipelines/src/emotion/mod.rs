@@ -56,8 +56,18 @@ impl Pipeline for EmotionPipeline {
         params::schema()
     }
 
-    async fn check_input(&self, input: &InputFile, _params: &Value) -> Result<(), String> {
-        self.limits.probe_input(input).await.map(drop)
+    async fn check_input(&self, input: &InputFile, params: &Value) -> Result<(), String> {
+        let probe = self.limits.probe_input(input).await?;
+        // The params passed their schema before the input is checked.
+        let limit = serde_json::from_value::<EmotionParams>(params.clone())
+            .ok()
+            .and_then(|params| params.max_duration_s);
+        match (limit, probe.duration_s) {
+            (Some(limit), Some(duration)) if duration > limit => Err(format!(
+                "the video lasts {duration:.1} s, longer than the {limit} s allowed"
+            )),
+            _ => Ok(()),
+        }
     }
 
     async fn run(&self, ctx: JobContext) -> Result<RunSummary, PipelineError> {
@@ -88,7 +98,8 @@ impl Pipeline for EmotionPipeline {
                 chart::MAX_PANELS
             ));
         }
-        self.write_data(&ctx, &observed, &people, &params).await?;
+        self.write_data(&ctx, &observed, probe.duration_s, &people, &params)
+            .await?;
         let fps = frame_rate(&observed, probe.frame_rate);
         let chart_path = ctx.scratch.join(artifacts::CHART);
         chart::draw(&chart_path, &people, observed.frames_decoded as f64 / fps)
@@ -143,6 +154,7 @@ impl EmotionPipeline {
         &self,
         ctx: &JobContext,
         observed: &Observed,
+        duration_s: Option<f64>,
         people: &[timeline::Person],
         params: &EmotionParams,
     ) -> Result<(), PipelineError> {
@@ -153,6 +165,7 @@ impl EmotionPipeline {
             min_score: params.min_score,
             smooth_s: params.smooth_s,
             inference: self.inference.name(),
+            duration_s,
         };
         let sink = &ctx.artifacts;
         sink.put_bytes(

@@ -20,6 +20,9 @@ pub struct EmotionParams {
     pub smooth_s: f64,
     #[serde(default = "default_overlay")]
     pub overlay: bool,
+    /// Videos longer than this many seconds are refused at submission.
+    #[serde(default)]
+    pub max_duration_s: Option<f64>,
 }
 
 const DEFAULT_SAMPLE_FPS: f64 = 24.0;
@@ -60,7 +63,9 @@ pub fn schema() -> Value {
             "smooth_s": {"type": "number", "minimum": 0, "maximum": 10, "default": DEFAULT_SMOOTH_S,
                          "description": "Each person's probabilities in timeline.json are averaged over a window this long, in seconds; emotions.csv keeps the raw ones."},
             "overlay": {"type": "boolean", "default": true,
-                        "description": "Draw each face's box, person number and emotion on the video (overlay.mp4)."}
+                        "description": "Draw each face's box, person number and emotion on the video (overlay.mp4)."},
+            "max_duration_s": {"type": "number", "exclusiveMinimum": 0,
+                               "description": "Refuse videos longer than this many seconds at submission; no limit when left out."}
         },
         "additionalProperties": false
     })

@@ -76,6 +76,8 @@ pub struct Settings {
     pub smooth_s: f64,
     /// What ran the models: `onnxruntime` or `tract`.
     pub inference: &'static str,
+    /// How long the video lasts, as its container says, when it says.
+    pub duration_s: Option<f64>,
 }
 
 /// Per person: time on screen, dominant emotion, the share of each; and
@@ -105,6 +107,7 @@ pub fn summary(observed: &Observed, people: &[Person], settings: &Settings) -> V
         .filter(|f| !f.faces.is_empty())
         .count();
     json!({
+        "duration_s": settings.duration_s.map(round4),
         "frames": observed.frames_decoded,
         "frames_analysed": observed.sampled.len(),
         "frames_with_faces": with_faces,

@@ -17,7 +17,7 @@ pub use api_key::{hash_api_key, new_api_key, API_KEY_PREFIX};
 pub use client::ClientNetwork;
 pub use limiter::{AuthLimits, AuthQuotas};
 pub use password::{hash_password, PasswordHashing};
-pub use token::{TokenKeys, TOKEN_TYPE};
+pub use token::{TokenKeys, TokenRefusal, TOKEN_TYPE};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -60,21 +60,32 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let credential = bearer_credential(parts)?;
-        let user = if credential.starts_with(API_KEY_PREFIX) {
-            state
+        Self::from_credential(state, bearer_credential(parts)?).await
+    }
+}
+
+impl AuthUser {
+    /// The user an access token or API key stands for.
+    pub async fn from_credential(state: &AppState, credential: &str) -> Result<Self, ApiError> {
+        if credential.starts_with(API_KEY_PREFIX) {
+            let user = state
                 .store
                 .user_by_api_key_hash(&hash_api_key(credential))
                 .await?
-                .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))?
-        } else {
-            let user_id = state.tokens.verify(credential)?;
-            state
-                .store
-                .user_by_id(&user_id)
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("the token's user no longer exists"))?
-        };
+                .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))?;
+            return Ok(user.into());
+        }
+        let user_id = state.tokens.verify(credential)?;
+        Self::token_user(state, &user_id).await
+    }
+
+    /// The user of a valid token's `sub`, while their account exists.
+    pub async fn token_user(state: &AppState, user_id: &str) -> Result<Self, ApiError> {
+        let user = state
+            .store
+            .user_by_id(user_id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the token's user no longer exists"))?;
         Ok(user.into())
     }
 }

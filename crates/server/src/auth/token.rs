@@ -44,16 +44,32 @@ impl TokenKeys {
     }
 
     /// The user id of a valid, unexpired token.
-    pub fn verify(&self, token: &str) -> Result<String, ApiError> {
+    pub fn verify(&self, token: &str) -> Result<String, TokenRefusal> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         decode::<Claims>(token, &self.decoding, &validation)
             .map(|data| data.claims.sub)
             .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    ApiError::unauthorized("the token has expired; get a new one")
-                }
-                _ => ApiError::unauthorized("invalid token"),
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenRefusal::Expired,
+                _ => TokenRefusal::Invalid,
             })
+    }
+}
+
+/// Why a token was refused: told apart because some compatible APIs answer
+/// the two differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenRefusal {
+    Expired,
+    /// Malformed, or not signed with the server's secret.
+    Invalid,
+}
+
+impl From<TokenRefusal> for ApiError {
+    fn from(refusal: TokenRefusal) -> Self {
+        match refusal {
+            TokenRefusal::Expired => ApiError::unauthorized("the token has expired; get a new one"),
+            TokenRefusal::Invalid => ApiError::unauthorized("invalid token"),
+        }
     }
 }

@@ -6,8 +6,10 @@
 //! a tag of their own.
 
 mod biomechanics;
+mod deep_emotion;
 mod error;
 mod frame_extraction;
+mod states;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,10 +17,13 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 use error::{plain_errors_as, ErrorShape};
 
+pub use deep_emotion::{prepare as prepare_deep_emotion, socket_io};
+
 /// Every compatible API's routes.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .merge(biomechanics::router())
+        .merge(deep_emotion::router())
         .merge(frame_extraction::router())
 }
 

@@ -115,6 +115,7 @@ impl From<PresignedError> for ApiError {
                 Self::conflict(error.to_string())
             }
             PresignedError::NothingArrived
+            | PresignedError::Empty
             | PresignedError::TooMuch { .. }
             | PresignedError::WrongSize { .. }
             | PresignedError::WrongSha256 { .. } => Self::unprocessable(error.to_string()),

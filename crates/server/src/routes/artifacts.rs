@@ -5,7 +5,7 @@ use async_zip::base::write::ZipFileWriter;
 use async_zip::{Compression, ZipEntryBuilder};
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kinoflow_engine::store::ArtifactRecord;
@@ -16,8 +16,8 @@ use tokio_util::io::ReaderStream;
 use utoipa::ToSchema;
 
 use crate::auth::AuthUser;
-use crate::error::{code, ApiError, ErrorBody};
-use crate::shared::visible_job;
+use crate::error::{ApiError, ErrorBody};
+use crate::shared::{visible_job, Disposition, Download};
 use crate::state::AppState;
 use crate::views::ArtifactView;
 
@@ -74,58 +74,16 @@ pub async fn serve_artifact(
     artifact: &ArtifactRecord,
     range: Option<&HeaderValue>,
 ) -> Result<Response, ApiError> {
-    let size = artifact.size as u64;
-    let range = range
-        .map(|value| requested_range(value, size))
-        .transpose()?;
+    let download = Download {
+        name: &artifact.name,
+        content_type: &artifact.content_type,
+        size: artifact.size as u64,
+        sha256: &artifact.sha256,
+        disposition: Disposition::Attachment,
+    };
+    let range = download.range(range)?;
     let reader = state.engine.read_artifact(artifact, range.clone()).await?;
-    let mut response = Response::new(Body::from_stream(ReaderStream::new(reader)));
-    let headers = response.headers_mut();
-    let mut set = |name, value: String| {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            headers.insert(name, value);
-        }
-    };
-    set(header::CONTENT_TYPE, artifact.content_type.clone());
-    set(header::ACCEPT_RANGES, "bytes".to_owned());
-    set(header::ETAG, format!("\"{}\"", artifact.sha256));
-    set(
-        header::CONTENT_DISPOSITION,
-        format!("attachment; filename=\"{}\"", artifact.name),
-    );
-    match range {
-        Some(range) => {
-            set(
-                header::CONTENT_LENGTH,
-                (range.end - range.start).to_string(),
-            );
-            set(
-                header::CONTENT_RANGE,
-                format!("bytes {}-{}/{size}", range.start, range.end - 1),
-            );
-            *response.status_mut() = StatusCode::PARTIAL_CONTENT;
-        }
-        None => set(header::CONTENT_LENGTH, size.to_string()),
-    }
-    Ok(response)
-}
-
-/// The byte range a `Range` header asks for, as `start..end`.
-fn requested_range(value: &HeaderValue, size: u64) -> Result<std::ops::Range<u64>, ApiError> {
-    let unsatisfiable = || {
-        ApiError::new(
-            code::RANGE_NOT_SATISFIABLE,
-            format!("the range is outside the artifact's {size} bytes, or has more than one part"),
-        )
-    };
-    let text = value.to_str().map_err(|_| unsatisfiable())?;
-    let ranges = http_range_header::parse_range_header(text)
-        .and_then(|parsed| parsed.validate(size))
-        .map_err(|_| unsatisfiable())?;
-    match ranges.as_slice() {
-        [one] => Ok(*one.start()..*one.end() + 1),
-        _ => Err(unsatisfiable()),
-    }
+    Ok(download.respond(reader, range))
 }
 
 /// All the job's artifacts in one ZIP, streamed as it is written.

@@ -3,7 +3,7 @@
 use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::{Form, Json};
-use kinoflow_engine::store::Role;
+use kinoflow_engine::store::{Role, UserRecord};
 use kinoflow_engine::FieldError;
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
@@ -135,6 +135,16 @@ pub async fn register(
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<(StatusCode, Json<UserView>), ApiError> {
     state.auth_limits.check_registration_from(&client)?;
+    let user = create_account(&state, credentials).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(&user.into()))))
+}
+
+/// Makes an account with the `user` role once its details pass; 409 when
+/// the address has one. The caller has checked the client's registration rate.
+pub async fn create_account(
+    state: &AppState,
+    credentials: Credentials,
+) -> Result<UserRecord, ApiError> {
     refuse_oversized(&credentials)?;
     let email = normalise_email(&credentials.email);
     check_new_account(&email, &credentials.password)?;
@@ -146,8 +156,7 @@ pub async fn register(
         )));
     }
     let hash = state.passwords.hash(credentials.password).await?;
-    let user = store.create_user(&email, &hash, Role::User).await?;
-    Ok((StatusCode::CREATED, Json(UserView::from(&user.into()))))
+    Ok(store.create_user(&email, &hash, Role::User).await?)
 }
 
 /// Exchanges e-mail and password for an access token. Takes JSON
@@ -165,6 +174,18 @@ pub async fn token(
 ) -> Result<Json<TokenResponse>, ApiError> {
     state.auth_limits.check_login_from(&client)?;
     let credentials = read_credentials(request).await?;
+    let user = log_in(&state, credentials).await?;
+    Ok(Json(TokenResponse {
+        access_token: state.tokens.issue(&user.id)?,
+        token_type: TOKEN_TYPE.to_owned(),
+        expires_in: state.tokens.ttl.as_secs(),
+    }))
+}
+
+/// The account of an e-mail address and password; 401 when they do not
+/// match (the same answer, and as slow, whether or not the address has an
+/// account). The caller has checked the client's login rate.
+pub async fn log_in(state: &AppState, credentials: Credentials) -> Result<UserRecord, ApiError> {
     refuse_oversized(&credentials)?;
     let email = normalise_email(&credentials.email);
     state.auth_limits.check_login_to(&email)?;
@@ -174,14 +195,8 @@ pub async fn token(
         .passwords
         .verify(credentials.password, stored_hash)
         .await;
-    let user = user
-        .filter(|_| valid)
-        .ok_or_else(|| ApiError::unauthorized("wrong e-mail or password"))?;
-    Ok(Json(TokenResponse {
-        access_token: state.tokens.issue(&user.id)?,
-        token_type: TOKEN_TYPE.to_owned(),
-        expires_in: state.tokens.ttl.as_secs(),
-    }))
+    user.filter(|_| valid)
+        .ok_or_else(|| ApiError::unauthorized("wrong e-mail or password"))
 }
 
 /// Reads login credentials from either JSON or an OAuth2 password form.

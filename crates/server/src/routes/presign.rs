@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use futures::TryStreamExt;
 use kinoflow_engine::store::now_ms;
-use kinoflow_engine::{Announcement, NewUpload};
+use kinoflow_engine::{Announced, Announcement, DeclaredSize, NewUpload};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tokio_util::io::StreamReader;
@@ -91,19 +91,12 @@ pub async fn presign(
                 filename,
                 content_type: content_type.clone(),
             },
-            size: request.size,
+            size: DeclaredSize::Exact(request.size),
             ttl: state.presign_ttl,
         })
         .await?;
+    let url = upload_url(&state, &announced)?;
     let (id, expires) = (announced.id, announced.expires_at);
-    let url = match announced.storage_url {
-        Some(url) => url,
-        None => {
-            let sig = signing::sign(&state.link_key, &put_message(&id, expires));
-            let base = public_base(&state)?;
-            format!("{base}/v1/uploads/{id}/content?expires={expires}&sig={sig}")
-        }
-    };
     Ok((
         StatusCode::CREATED,
         Json(PresignedView {
@@ -113,6 +106,20 @@ pub async fn presign(
             headers: BTreeMap::from([("content-type".to_owned(), content_type)]),
             expires_at: rfc3339(expires * 1000),
         }),
+    ))
+}
+
+/// Where the client sends an announced upload's file: the storage's own
+/// presigned URL, else a URL to kinoflow that is signed and expires.
+pub fn upload_url(state: &AppState, announced: &Announced) -> Result<String, ApiError> {
+    if let Some(url) = &announced.storage_url {
+        return Ok(url.clone());
+    }
+    let (id, expires) = (&announced.id, announced.expires_at);
+    let sig = signing::sign(&state.link_key, &put_message(id, expires));
+    let base = public_base(state)?;
+    Ok(format!(
+        "{base}/v1/uploads/{id}/content?expires={expires}&sig={sig}"
     ))
 }
 

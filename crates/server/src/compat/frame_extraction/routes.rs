@@ -12,10 +12,11 @@ use kinoflow_pipelines::artifacts::frames::FRAMES_ZIP;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::vocabulary::{status_word, VideoView};
+use super::vocabulary::VideoView;
 use super::{FrameExtractionError, PIPELINE};
 use crate::auth::AuthUser;
 use crate::compat::error::DetailBody;
+use crate::compat::states::celery_status;
 use crate::error::{code, ApiError, ErrorBody};
 use crate::notices::mail_owner;
 use crate::routes::artifacts::serve_artifact;
@@ -146,7 +147,7 @@ pub async fn download(
             code::NOT_READY,
             format!(
                 "the video's frames are not ready ({})",
-                status_word(job.state)
+                celery_status(job.state)
             ),
         )
         .into());

@@ -1,9 +1,11 @@
-//! The frame-extraction service's words: a video and its four states.
+//! The frame-extraction service's words: a video (its four states are in
+//! `compat::states`).
 
-use kinoflow_engine::store::{JobRecord, JobState};
+use kinoflow_engine::store::JobRecord;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::compat::states::celery_status;
 use crate::views::rfc3339;
 
 /// A video as the original service described it.
@@ -24,18 +26,8 @@ impl VideoView {
         Self {
             id: job.id.clone(),
             filename,
-            status: status_word(job.state),
+            status: celery_status(job.state),
             created_at: rfc3339(job.created_at),
         }
-    }
-}
-
-/// The original's four states.
-pub fn status_word(state: JobState) -> &'static str {
-    match state {
-        JobState::Queued | JobState::Retrying => "PENDING",
-        JobState::Running => "PROCESSING",
-        JobState::Succeeded => "COMPLETED",
-        JobState::Failed | JobState::Cancelled => "FAILED",
     }
 }
