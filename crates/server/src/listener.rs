@@ -20,7 +20,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::{Instant, Sleep};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -77,8 +77,7 @@ pub async fn serve(
         let router = router.clone();
         let shutdown = shutdown.clone();
         connections.spawn(async move {
-            serve_connection(stream, peer, router, limits, shutdown).await;
-            drop(permit);
+            serve_connection(stream, permit, peer, router, limits, shutdown).await;
         });
     }
     connections.close();
@@ -89,6 +88,7 @@ pub async fn serve(
 /// the server shuts down (requests in flight finish first).
 async fn serve_connection(
     stream: TcpStream,
+    slot: OwnedSemaphorePermit,
     peer: SocketAddr,
     router: Router,
     limits: ConnectionLimits,
@@ -98,6 +98,7 @@ async fn serve_connection(
     let activity = Arc::new(Activity::new());
     let io = TokioIo::new(Watched {
         stream,
+        _slot: slot,
         activity: activity.clone(),
     });
     let service = {
@@ -199,9 +200,12 @@ impl Drop for InFlight {
     }
 }
 
-/// A TCP stream that notes each time bytes move.
+/// A TCP stream that notes each time bytes move, and holds its place
+/// among the connections served for as long as it lives (a WebSocket takes
+/// the stream over, and keeps the place).
 struct Watched {
     stream: TcpStream,
+    _slot: OwnedSemaphorePermit,
     activity: Arc<Activity>,
 }
 

@@ -349,6 +349,8 @@ async fn the_web_clients_whole_flow_works_on_real_footage() {
     let anyone = server.client();
     let whole = anyone.get(&format!("/api/v2/videos/stream/{name}")).await;
     assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.headers()["content-type"], "video/mp4");
+    assert_eq!(whole.headers()["x-content-type-options"], "nosniff");
     assert_eq!(whole.bytes().await.unwrap(), original);
     let part = anyone
         .request(Method::GET, &format!("/api/v2/videos/stream/{name}"))
@@ -453,6 +455,10 @@ async fn presigned_uploads_finalise_on_local_storage_and_on_s3() {
         // The original web client's socket: no token, so only with public progress.
         let mut anonymous = Listener::start(&server.base, None, "websocket");
         anonymous.connected();
+        // A socket with a token still hears only its owner's videos.
+        let dan = deep_user(&server, "dan").await;
+        let mut his = Listener::start(&server.base, dan.token.as_deref(), "polling");
+        his.connected();
 
         for path in ["/api/v2/videos/upload/initialize", "/api/v2/videos/upload"] {
             let ticket = expect(
@@ -505,6 +511,7 @@ async fn presigned_uploads_finalise_on_local_storage_and_on_s3() {
             assert_eq!(done["status"], "COMPLETED", "{storage:?}: {done}");
             assert!(!done["frames"].as_array().unwrap().is_empty());
             anonymous.wait_for(|line| is_update(line, &id, "COMPLETED"));
+            assert!(updates_of(his.heard(), &id).is_empty());
             let streamed = server
                 .client()
                 .get(&format!("/api/v2/videos/stream/{}", stream_name(&done)))
@@ -642,6 +649,25 @@ async fn bad_input_is_answered_in_the_originals_shape() {
         "s3_key e title são obrigatórios.",
     )
     .await;
+    // A JSON body on the video route is small, like every JSON body.
+    let huge = format!("{{\"filename\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+    let oversized = dave
+        .request(Method::POST, "/api/v2/videos/upload")
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    error_text(oversized, StatusCode::PAYLOAD_TOO_LARGE).await;
+    let broken = dave
+        .request(Method::PATCH, "/api/v2/videos/whatever")
+        .header("content-type", "application/json")
+        .body("{\"title\": ")
+        .send()
+        .await
+        .unwrap();
+    assert!(broken.status().is_client_error());
+    assert!(broken.json::<Value>().await.unwrap()["error"].is_string());
     // Nothing refused was kept.
     let list = expect(dave.get("/api/v2/videos/").await, StatusCode::OK).await;
     assert_eq!(list, json!([]));

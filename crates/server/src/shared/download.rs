@@ -47,6 +47,9 @@ impl Download<'_> {
             }
         };
         set(header::CONTENT_TYPE, self.content_type.to_owned());
+        // The type is the client's word: a browser must not guess another
+        // (an HTML page in a "video").
+        set(header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned());
         set(header::ACCEPT_RANGES, "bytes".to_owned());
         set(header::ETAG, format!("\"{}\"", self.sha256));
         let disposition = match self.disposition {

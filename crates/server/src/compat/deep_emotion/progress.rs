@@ -24,6 +24,7 @@ use super::error::DeepEmotionError;
 use super::records::{Records, VideoRow};
 use super::results;
 use crate::compat::states::celery_status;
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The event the web client listens for.
@@ -158,7 +159,7 @@ impl Relay {
         self.io.close().await;
     }
 
-    async fn relay_once(&mut self) -> Result<(), crate::error::ApiError> {
+    async fn relay_once(&mut self) -> Result<(), ApiError> {
         let videos = Records(self.state.store.as_ref()).relayed_videos().await?;
         self.followed.retain(|job_id, _| {
             videos
@@ -166,41 +167,44 @@ impl Relay {
                 .any(|video| video.job_id.as_deref() == Some(job_id))
         });
         for video in videos {
-            self.relay_video(&video).await?;
+            // One video's trouble does not hold the others' progress back.
+            if let Err(e) = self.relay_video(&video).await {
+                tracing::warn!(video_id = ?video.job_id, error = %e.describe(), "could not relay a video's progress");
+            }
         }
         Ok(())
     }
 
-    async fn relay_video(&mut self, video: &VideoRow) -> Result<(), crate::error::ApiError> {
+    async fn relay_video(&mut self, video: &VideoRow) -> Result<(), ApiError> {
         let Some(job_id) = video.job_id.clone() else {
             return Ok(());
         };
+        let engine = &self.state.engine;
         let followed = self.followed.entry(job_id.clone()).or_default();
-        let events = self
-            .state
-            .engine
-            .events_after(&job_id, followed.after, BATCH)
-            .await?;
+        let events = engine.events_after(&job_id, followed.after, BATCH).await?;
         let mut updates = Vec::new();
-        let mut ended = false;
         for event in &events {
             followed.after = event.id;
-            if let Some(update) = update_of(event, &mut followed.progress) {
-                ended |= update.0.is_terminal();
-                updates.push(update);
-            }
+            updates.extend(update_of(event, &mut followed.progress));
         }
-        if events.is_empty() && self.state.engine.job(&job_id).await?.is_none() {
-            // The job was deleted: there is nothing more to hear of it.
-            ended = true;
-        }
+        let ended = if events.is_empty() {
+            // Nothing new: the job may have ended before this node heard
+            // (or been deleted).
+            engine
+                .job(&job_id)
+                .await?
+                .is_none_or(|job| job.state.is_terminal())
+        } else {
+            updates.iter().any(|(state, _)| state.is_terminal())
+        };
         if updates
             .iter()
             .any(|(state, _)| *state == JobState::Succeeded)
         {
-            // The numbers are kept before the client, told, asks for them.
-            if let Some(job) = self.state.engine.job(&job_id).await? {
-                results::numbers(&self.state, video, &job).await?;
+            // Kept before the client, told, asks for them; the detail
+            // reads them itself should this fail.
+            if let Err(e) = self.keep_numbers(video, &job_id).await {
+                tracing::warn!(video_id = %job_id, error = %e.describe(), "could not keep a video's numbers");
             }
         }
         for (state, progress) in updates {
@@ -210,6 +214,13 @@ impl Relay {
             Records(self.state.store.as_ref())
                 .mark_ended(&video.upload_id)
                 .await?;
+        }
+        Ok(())
+    }
+
+    async fn keep_numbers(&self, video: &VideoRow, job_id: &str) -> Result<(), ApiError> {
+        if let Some(job) = self.state.engine.job(job_id).await? {
+            results::numbers(&self.state, video, &job).await?;
         }
         Ok(())
     }

@@ -68,7 +68,7 @@ pub const EXTENSION: Extension = Extension {
 /// that every API node sees the end (each relays from the store).
 const RELAYED_AFTER_END_MS: i64 = 60_000;
 
-/// The columns of a video, in the order [`VIDEO_COLUMNS`] names them.
+/// A video's columns, in the order `select_videos!` reads them.
 #[derive(Debug, Clone, FromRow)]
 pub struct VideoRow {
     pub upload_id: String,
@@ -83,8 +83,16 @@ pub struct VideoRow {
     pub ended_at: Option<i64>,
 }
 
-const VIDEO_COLUMNS: &str = "upload_id, owner_id, stream_name, job_id, title, frame_count, \
-                             duration_s, created_at, ended_at";
+/// A statement that reads whole videos, `$tail` its conditions.
+macro_rules! select_videos {
+    ($tail:literal) => {
+        concat!(
+            "SELECT upload_id, owner_id, stream_name, job_id, title, frame_count, \
+             duration_s, created_at, ended_at FROM deepemotion_videos ",
+            $tail
+        )
+    };
+}
 
 /// Runs one sqlx query on whichever database the store keeps its records in:
 /// the statement is written once (`$N` placeholders read the same on both).
@@ -220,7 +228,8 @@ impl Records<'_> {
 
     /// The video analysed by job `job_id`.
     pub async fn video_of_job(&self, job_id: &str) -> Result<Option<VideoRow>, ApiError> {
-        self.one_video("job_id", job_id).await
+        self.one_video(select_videos!("WHERE job_id = $1"), job_id)
+            .await
     }
 
     /// The video whose stream name is `stream_name`.
@@ -228,13 +237,16 @@ impl Records<'_> {
         &self,
         stream_name: &str,
     ) -> Result<Option<VideoRow>, ApiError> {
-        self.one_video("stream_name", stream_name).await
+        self.one_video(select_videos!("WHERE stream_name = $1"), stream_name)
+            .await
     }
 
-    async fn one_video(&self, column: &str, value: &str) -> Result<Option<VideoRow>, ApiError> {
-        let statement =
-            format!("SELECT {VIDEO_COLUMNS} FROM deepemotion_videos WHERE {column} = $1");
-        on_database!(self.0, |pool| sqlx::query_as(&statement)
+    async fn one_video(
+        &self,
+        statement: &'static str,
+        value: &str,
+    ) -> Result<Option<VideoRow>, ApiError> {
+        on_database!(self.0, |pool| sqlx::query_as(statement)
             .bind(value)
             .fetch_optional(pool)
             .await)
@@ -243,11 +255,10 @@ impl Records<'_> {
 
     /// The owner's started videos, newest first, at most `limit`.
     pub async fn videos_of(&self, owner_id: &str, limit: i64) -> Result<Vec<VideoRow>, ApiError> {
-        let statement = format!(
-            "SELECT {VIDEO_COLUMNS} FROM deepemotion_videos \
-             WHERE owner_id = $1 AND job_id IS NOT NULL ORDER BY created_at DESC LIMIT $2"
+        let statement = select_videos!(
+            "WHERE owner_id = $1 AND job_id IS NOT NULL ORDER BY created_at DESC LIMIT $2"
         );
-        on_database!(self.0, |pool| sqlx::query_as(&statement)
+        on_database!(self.0, |pool| sqlx::query_as(statement)
             .bind(owner_id)
             .bind(limit)
             .fetch_all(pool)
@@ -258,11 +269,9 @@ impl Records<'_> {
     /// Started videos whose progress is still relayed: running, or ended
     /// only a moment ago.
     pub async fn relayed_videos(&self) -> Result<Vec<VideoRow>, ApiError> {
-        let statement = format!(
-            "SELECT {VIDEO_COLUMNS} FROM deepemotion_videos \
-             WHERE job_id IS NOT NULL AND (ended_at IS NULL OR ended_at > $1)"
-        );
-        on_database!(self.0, |pool| sqlx::query_as(&statement)
+        let statement =
+            select_videos!("WHERE job_id IS NOT NULL AND (ended_at IS NULL OR ended_at > $1)");
+        on_database!(self.0, |pool| sqlx::query_as(statement)
             .bind(now_ms() - RELAYED_AFTER_END_MS)
             .fetch_all(pool)
             .await)

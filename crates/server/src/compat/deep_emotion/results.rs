@@ -9,7 +9,7 @@ use tokio::io::AsyncReadExt;
 
 use super::records::{Records, VideoRow};
 use super::vocabulary::{emotion_word, FrameView};
-use crate::error::ApiError;
+use crate::error::{code, ApiError};
 use crate::state::AppState;
 
 /// The most bytes of a data file read into memory (an hour of video with
@@ -76,6 +76,12 @@ async fn data_file(state: &AppState, job_id: &str, name: &str) -> Result<Option<
         return Ok(None);
     };
     let reader = state.engine.read_artifact(&artifact, None).await?;
+    if artifact.size as u64 > MAX_DATA_BYTES {
+        return Err(ApiError::new(
+            code::TOO_LARGE,
+            format!("{name} is larger than the {MAX_DATA_BYTES} bytes this API reads; download it from /v1"),
+        ));
+    }
     let mut text = String::new();
     reader
         .take(MAX_DATA_BYTES)
@@ -104,7 +110,9 @@ fn parse_rows(text: &str) -> Result<Vec<FaceRow>, String> {
         column("score")?,
         column("label")?,
     );
-    let emotions = &header[score + 1..label];
+    let emotions = header
+        .get(score + 1..label)
+        .ok_or("the emotions are not between score and label")?;
     lines
         .filter(|line| !line.is_empty())
         .map(|line| {

@@ -74,7 +74,7 @@ pub async fn stream(
         .ok_or_else(not_found)?;
     let download = Download {
         name: &upload.filename,
-        content_type: &upload.content_type,
+        content_type: playable_type(&upload.content_type),
         size: upload.size as u64,
         sha256: &upload.sha256,
         disposition: Disposition::Inline,
@@ -107,6 +107,17 @@ async fn streamed_video(
             }
         }
         _ => records.video_by_stream_name(file).await,
+    }
+}
+
+/// The type a stream is sent as: the upload's when it is a video's, else
+/// plain bytes (an upload that passed as a video under another type must
+/// not open as a page on the API's origin).
+fn playable_type(declared: &str) -> &str {
+    if declared.starts_with("video/") {
+        declared
+    } else {
+        "application/octet-stream"
     }
 }
 

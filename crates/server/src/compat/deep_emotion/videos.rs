@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine as _;
-use kinoflow_engine::store::{now_ms, JobRecord, JobState, UploadRecord};
+use kinoflow_engine::store::{now_ms, JobRecord, JobState};
 use kinoflow_engine::{Announcement, DeclaredSize, NewUpload, Submission};
 use serde::Serialize;
 use serde_json::json;
@@ -26,12 +26,13 @@ use super::stream::signed_video_url;
 use super::vocabulary::{s3_key, VideoDetail, VideoView};
 use super::PIPELINE;
 use crate::auth::AuthUser;
-use crate::error::ApiError;
+use crate::error::{code, ApiError};
 use crate::notices::owner_notices;
 use crate::quota::UploadLimit;
 use crate::routes::presign::upload_url;
 use crate::shared::{content_type_for, sanitise_filename, FileForm};
 use crate::state::AppState;
+use crate::SMALL_BODY_LIMIT;
 
 /// The most videos `GET /videos/` lists, newest first.
 const MAX_LISTED: i64 = 200;
@@ -212,38 +213,49 @@ pub async fn upload(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("multipart/form-data"));
     if !is_form {
-        let body = Bytes::from_request(request, &())
+        // This route takes videos, so its body is not capped by default.
+        let body = axum::body::to_bytes(request.into_body(), SMALL_BODY_LIMIT)
             .await
-            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+            .map_err(|_| {
+                ApiError::new(
+                    code::TOO_LARGE,
+                    format!("a JSON body is at most {SMALL_BODY_LIMIT} bytes"),
+                )
+            })?;
         return Ok(announce(&state, &user, &body).await?.into_response());
     }
     let mut form = FileForm::from_request(&state, &user, request, &["title"]).await?;
-    let started = start_form_video(&state, &user, &mut form).await;
-    form.keep_if(&state, started.is_ok()).await;
-    Ok((StatusCode::ACCEPTED, Json(started?)).into_response())
+    let submitted = submit_form_video(&state, &user, &mut form).await;
+    // The file stays only with the job that uses it.
+    form.keep_if(&state, submitted.is_ok()).await;
+    let (job, title) = submitted?;
+    let view = started_view(&state, &job, &title).await?;
+    Ok((StatusCode::ACCEPTED, Json(view)).into_response())
 }
 
-/// The video of a multipart upload, its analysis queued.
-async fn start_form_video(
+/// Records the video of a multipart upload and queues its analysis; the
+/// job and the title. A refused submission leaves no record.
+async fn submit_form_video(
     state: &AppState,
     user: &AuthUser,
     form: &mut FileForm,
-) -> Result<VideoView, DeepEmotionError> {
+) -> Result<(JobRecord, String), DeepEmotionError> {
     let title = form.take_text("title");
     let Some(upload) = form.upload() else {
         return Err(DeepEmotionError::bad_request("Nenhum arquivo enviado."));
     };
     let title = checked_title(title, &upload.filename)?;
-    let stream_name = new_stream_name(&upload.filename);
     let records = Records(state.store.as_ref());
     records
-        .insert_video(&upload.id, &user.id, &stream_name)
+        .insert_video(&upload.id, &user.id, &new_stream_name(&upload.filename))
         .await?;
-    let started = start_video(state, user, upload, &title).await;
-    if started.is_err() {
-        records.forget_unstarted(&upload.id).await?;
+    match submit_video(state, user, &upload.id, None).await {
+        Ok(job) => Ok((job, title)),
+        Err(refusal) => {
+            records.forget_unstarted(&upload.id).await?;
+            Err(refusal.into())
+        }
     }
-    started
 }
 
 /// The title of an upload: 400 when it or the file's name is empty (as the
@@ -264,13 +276,14 @@ fn checked_title(title: Option<String>, filename: &str) -> Result<String, DeepEm
     Ok(title)
 }
 
-/// Queues the analysis of a recorded video's upload and names its job.
-async fn start_video(
+/// Queues the analysis of a recorded video's upload; `idempotency_key`
+/// makes a repeated submission answer the same job.
+async fn submit_video(
     state: &AppState,
     user: &AuthUser,
-    upload: &UploadRecord,
-    title: &str,
-) -> Result<VideoView, DeepEmotionError> {
+    upload_id: &str,
+    idempotency_key: Option<String>,
+) -> Result<JobRecord, ApiError> {
     let mut params = json!({});
     if let Some(limit) = state.compat.deepemotion_max_duration_s {
         params["max_duration_s"] = json!(limit);
@@ -280,20 +293,32 @@ async fn start_video(
         .submit(Submission {
             owner_id: user.id.clone(),
             pipeline: PIPELINE.to_owned(),
-            upload_id: Some(upload.id.clone()),
+            upload_id: Some(upload_id.to_owned()),
             params,
-            idempotency_key: None,
+            idempotency_key,
             notices: owner_notices(state, user),
         })
-        .await
-        .map_err(ApiError::from)?;
+        .await?;
+    Ok(job)
+}
+
+/// Names a submitted video's job and title, and the video as it now is.
+async fn started_view(
+    state: &AppState,
+    job: &JobRecord,
+    title: &str,
+) -> Result<VideoView, DeepEmotionError> {
+    let upload_id = job
+        .upload_id
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("a video's job has no upload"))?;
     let records = Records(state.store.as_ref());
-    records.start_video(&upload.id, &job.id, title).await?;
+    records.start_video(upload_id, &job.id, title).await?;
     let row = records
         .video_of_job(&job.id)
         .await?
         .ok_or_else(|| ApiError::internal("a started video's record is missing"))?;
-    Ok(view(state, row, &job).await?)
+    Ok(view(state, row, job).await?)
 }
 
 /// Announces a presigned upload (`{filename}`): where to send the file,
@@ -384,25 +409,50 @@ pub async fn finalize(
         .filter(|pending| pending.owner_id == user.id)
         .ok_or_else(DeepEmotionError::no_video)?;
     let title = checked_title(Some(title), &pending.filename)?;
-    UploadLimit::for_user(&state, &user.id)
-        .await?
-        .check(pending.declared_size as u64)?;
-    let upload = state
-        .engine
-        .complete_presigned(pending, None)
-        .await
-        .map_err(ApiError::from)?;
-    let started = start_video(&state, &user, &upload, &title).await;
-    if started.is_err() {
-        // A refused file is not kept, as a refused multipart upload is not.
-        Records(state.store.as_ref())
-            .forget_unstarted(&upload.id)
-            .await?;
-        if let Err(e) = state.engine.delete_upload(&upload.id).await {
-            tracing::warn!(upload_id = %upload.id, error = %e, "could not delete a refused upload");
-        }
+    // What arrived through kinoflow is measured already; a file sent
+    // straight to S3 was capped at the room left when it was announced.
+    if let Some(size) = pending.received_size {
+        UploadLimit::for_user(&state, &user.id)
+            .await?
+            .check(size as u64)?;
     }
-    Ok((StatusCode::ACCEPTED, Json(started?)))
+    let upload = match state.engine.complete_presigned(pending, None).await {
+        Ok(upload) => upload,
+        Err(refusal) => return finalised_meanwhile(&state, &key, &user, refusal.into()).await,
+    };
+    // Two finalisations at once submit one job: the key makes the second
+    // answer the first's.
+    let key_of_upload = format!("deepemotion-finalize:{}", upload.id);
+    let job = match submit_video(&state, &user, &upload.id, Some(key_of_upload)).await {
+        Ok(job) => job,
+        Err(refusal) => {
+            // A refused file is not kept, as a refused multipart upload is not.
+            Records(state.store.as_ref())
+                .forget_unstarted(&upload.id)
+                .await?;
+            if let Err(e) = state.engine.delete_upload(&upload.id).await {
+                tracing::warn!(upload_id = %upload.id, error = %e, "could not delete a refused upload");
+            }
+            return Err(refusal.into());
+        }
+    };
+    let view = started_view(&state, &job, &title).await?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
+}
+
+/// The video another finalisation of `key` started while this one failed
+/// to complete the upload; else `refusal`.
+async fn finalised_meanwhile(
+    state: &AppState,
+    key: &str,
+    user: &AuthUser,
+    refusal: ApiError,
+) -> Result<(StatusCode, Json<VideoView>), DeepEmotionError> {
+    let row = announced_video(state, user, key).await?;
+    match job_of(state, &row).await? {
+        Some(job) => Ok((StatusCode::ACCEPTED, Json(view(state, row, &job).await?))),
+        None => Err(refusal.into()),
+    }
 }
 
 /// The caller's announced video of `key` (`uploads/<user id>/<stream name>`).
