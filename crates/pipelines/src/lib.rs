@@ -8,6 +8,7 @@ mod frames;
 mod limits;
 mod noop;
 mod probe;
+mod relevance;
 mod sleep;
 mod video;
 
@@ -22,6 +23,7 @@ pub use frames::FramesPipeline;
 pub use limits::VideoLimits;
 pub use noop::NoopPipeline;
 pub use probe::ProbePipeline;
+pub use relevance::RelevancePipeline;
 pub use sleep::SleepPipeline;
 
 /// The names of the artifacts each pipeline writes.
@@ -29,6 +31,7 @@ pub mod artifacts {
     pub use crate::biomech::artifacts as biomech;
     pub use crate::emotion::artifacts as emotion;
     pub use crate::frames::artifacts as frames;
+    pub use crate::relevance::artifacts as relevance;
 }
 
 /// What the pipelines need from the operator's settings.
@@ -73,6 +76,7 @@ pub fn all(options: PipelineOptions) -> PipelineRegistry {
     registry.register(ProbePipeline {
         limits: options.limits,
     });
+    registry.register(RelevancePipeline);
     if options.test_pipelines {
         registry.register(SleepPipeline);
         registry.register(NoopPipeline);

@@ -10,7 +10,7 @@ use reqwest::multipart::{Form, Part};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::harness::{expect, fixture, Client, Server, BIN};
+use crate::harness::{expect, fixture, read_json, run_pipeline, run_succeeds, Client, Server};
 
 /// The 12 limb landmarks: shoulders, elbows, wrists, hips, knees, ankles.
 const LIMBS: [usize; 12] = [11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28];
@@ -22,23 +22,9 @@ fn run_biomech(video: &Path, params: &[&str], out: &Path) -> PathBuf {
 
 /// `kinoflow run biomech` with the models run by `inference` (auto, ort or tract).
 fn run_biomech_on(inference: &str, video: &Path, params: &[&str], out: &Path) -> PathBuf {
-    let mut command = Command::new(BIN);
+    let mut command = run_pipeline("biomech", video, params, out);
     command.env("KINOFLOW_INFERENCE", inference);
-    command.args(["run", "biomech"]).arg(video);
-    for param in params {
-        command.args(["--param", param]);
-    }
-    let output = command.arg("--out").arg(out).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    out.to_owned()
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    run_succeeds(command, out)
 }
 
 /// `basketball1.png` (a man standing, catching a ball) as a 640×480, 25 fps

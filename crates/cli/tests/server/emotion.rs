@@ -6,28 +6,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use reqwest::StatusCode;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::harness::{expect, fixture, make_video, Server, BIN};
+use crate::harness::{expect, fixture, make_video, read_json, run_pipeline, Server};
 
 /// `kinoflow run emotion` on `video` with `params`, artifacts into `out`.
 fn run_emotion(video: &Path, params: &[&str], out: &Path) -> Output {
-    let mut command = Command::new(BIN);
-    command.args(["run", "emotion"]).arg(video);
-    for param in params {
-        command.args(["--param", param]);
-    }
-    command.arg("--out").arg(out).output().unwrap()
+    run_pipeline("emotion", video, params, out)
+        .output()
+        .unwrap()
 }
 
 fn succeeded(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{stderr}");
     stderr
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
 
 /// `astronaut.png` (a smiling woman) as a 640×480, 25 fps video of `frames`

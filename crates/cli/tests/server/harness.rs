@@ -707,3 +707,30 @@ impl Admin {
         sqlx::query(statement).execute(&self.0).await.unwrap();
     }
 }
+
+/// `kinoflow run <pipeline> <input> --param … --out <out>`, to be run.
+pub fn run_pipeline(pipeline: &str, input: &Path, params: &[&str], out: &Path) -> Command {
+    let mut command = Command::new(BIN);
+    command.args(["run", pipeline]).arg(input);
+    for param in params {
+        command.args(["--param", param]);
+    }
+    command.arg("--out").arg(out);
+    command
+}
+
+/// Runs a `kinoflow run` command that must succeed; the artifacts' folder.
+pub fn run_succeeds(mut command: Command, out: &Path) -> PathBuf {
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out.to_owned()
+}
+
+/// A JSON file, parsed.
+pub fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}

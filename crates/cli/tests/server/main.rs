@@ -25,6 +25,7 @@ mod media_failures;
 mod openapi;
 mod presign;
 mod recovery;
+mod relevance;
 mod storage_limits;
 mod stored;
 mod upload_cleanup;

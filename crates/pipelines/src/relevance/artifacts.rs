@@ -1,0 +1,20 @@
+//! The names of the artifacts a `relevance` job writes, for those who serve
+//! them under names of their own.
+
+/// The ranking: one object a variable, most important first.
+pub const RANKING_JSON: &str = "ranking.json";
+/// The ranking as a table.
+pub const RANKING_CSV: &str = "ranking.csv";
+/// The model's quality over the held-out folds, and what the data held.
+pub const METRICS: &str = "metrics.json";
+/// The groups of variables that move together.
+pub const GROUPS: &str = "groups.json";
+/// The top variables' importance, bars with their spread, groups marked.
+pub const CHART_IMPORTANCE: &str = "chart_importance.png";
+/// One page a plant engineer can read.
+pub const REPORT: &str = "report.html";
+
+/// The dependence chart of a variable: how the target moves with it.
+pub fn chart_dependence(rank: usize) -> String {
+    format!("chart_dependence_{rank}.png")
+}
