@@ -140,7 +140,15 @@ async fn operations_routes_answer() {
     let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
     assert_eq!(
         pipeline_names(&pipelines),
-        ["biomech", "emotion", "frames", "noop", "probe", "sleep"]
+        [
+            "biomech",
+            "emotion",
+            "frames",
+            "noop",
+            "probe",
+            "relevance",
+            "sleep"
+        ]
     );
     let sleep = pipelines["pipelines"]
         .as_array()
@@ -242,7 +250,7 @@ async fn the_sleep_pipeline_is_offered_only_when_test_pipelines_are_enabled() {
     let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
     assert_eq!(
         pipeline_names(&pipelines),
-        ["biomech", "emotion", "frames", "probe"]
+        ["biomech", "emotion", "frames", "probe", "relevance"]
     );
     let sleep = json!({"pipeline": "sleep", "params": {"seconds": 0}});
     let body = expect(
