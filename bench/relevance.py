@@ -17,7 +17,6 @@ Run through bench/relevance (it installs what is missing and builds kinoflow).""
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -77,11 +76,15 @@ def kinoflow_run(binary, path, params):
     command = [binary, "run", "relevance", path, "--out", out]
     for param in params:
         command += ["--param", param]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.monotonic()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # This child's own peak (RUSAGE_CHILDREN would also count the build
+    # that ran before this script was exec'd).
+    _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.monotonic() - started
-    peak_mib = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before) / 1024
+    if status != 0:
+        sys.exit(f"kinoflow failed on {path}")
+    peak_mib = usage.ru_maxrss / 1024
     with open(os.path.join(out, "metrics.json")) as f:
         metrics = json.load(f)
     with open(os.path.join(out, "ranking.json")) as f:

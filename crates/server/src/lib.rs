@@ -145,7 +145,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let address: SocketAddr = listener.local_addr()?;
-    compat::prepare_deep_emotion(store.as_ref()).await?;
+    compat::prepare_tables(store.as_ref()).await?;
     let state = AppState::new(engine.clone(), store, config, address, shutdown.clone());
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(%address, workers, "listening on http://{address}");

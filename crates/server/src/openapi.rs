@@ -22,6 +22,7 @@ use utoipa::OpenApi;
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "biomechanics", description = "The original biomechanics server's API, at its own paths; errors as {\"detail\": …}"),
         (name = "frame-extraction", description = "The original frame-extraction service's API, at its own paths; errors of its video routes as {\"detail\": …}"),
+        (name = "production-variables", description = "The production-variables service's API, at its own paths; errors as {\"detail\": …}"),
         (name = "deepemotion", description = "The DeepEmotion API, under /api/v2; errors as {\"error\": \"…\"}, live progress over Socket.IO at /socket.io")
     )
 )]

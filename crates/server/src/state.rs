@@ -47,7 +47,7 @@ pub struct ServerConfig {
 }
 
 /// Choices for the compatible APIs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct CompatSettings {
     /// Socket.IO sockets without a token hear every DeepEmotion video's
     /// `{video_id, status, progress}`, as the original's web client expects.
@@ -55,6 +55,9 @@ pub struct CompatSettings {
     /// DeepEmotion refuses videos longer than this many seconds (the
     /// original refused more than 30); none: any length.
     pub deepemotion_max_duration_s: Option<f64>,
+    /// The secret an external trainer sends to the production-variables
+    /// webhook; none: the webhook refuses everyone.
+    pub trainer_secret: Option<String>,
 }
 
 /// The handlers' shared state.
@@ -111,7 +114,7 @@ impl AppState {
             mail_enabled: config.mail_enabled,
             inference: config.inference,
             cors_origins: config.cors_origins.clone().into(),
-            compat: config.compat,
+            compat: config.compat.clone(),
             http_metrics,
             shutdown,
             engine,

@@ -8,6 +8,8 @@ use crate::table::{ColumnKind, Table};
 
 /// The fewest rows with a target that a model is fitted on.
 pub const MIN_ROWS: usize = 20;
+/// The most classes a classification has (a model a class).
+pub const MAX_CLASSES: usize = 50;
 
 /// What the model predicts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,8 @@ pub enum DatasetError {
     TooFewRows { target: String, rows: usize },
     #[error("the target column {0:?} has a single value; there is nothing to explain")]
     OneValue(String),
+    #[error("the target column {target:?} has {classes} classes; a classification takes at most {MAX_CLASSES}")]
+    TooManyClasses { target: String, classes: usize },
     #[error("no column is left to explain {0:?} with (every other one is constant, an identifier, text or excluded)")]
     NoFeatures(String),
 }
@@ -113,6 +117,12 @@ impl Dataset {
             Task::Regression => (raw, Vec::new()),
             Task::Classification => classes_of(&raw, &target.categories),
         };
+        if classes.len() > MAX_CLASSES {
+            return Err(DatasetError::TooManyClasses {
+                target: target.name.clone(),
+                classes: classes.len(),
+            });
+        }
         if distinct(&target_values) < 2 {
             return Err(DatasetError::OneValue(target.name.clone()));
         }
@@ -218,4 +228,74 @@ fn uninformative(kind: ColumnKind, values: &[f64]) -> Option<&'static str> {
         return Some("an identifier (whole numbers rising row by row)");
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::table::{Column, Dialect};
+
+    fn table(target: Vec<f64>, kind: ColumnKind, categories: Vec<String>) -> Table {
+        let rows = target.len();
+        let feature = Column {
+            name: "x".to_owned(),
+            kind: ColumnKind::Numeric,
+            values: (0..rows).map(|i| (i % 7) as f64).collect(),
+            categories: Vec::new(),
+            unreadable: 0,
+        };
+        let target = Column {
+            name: "y".to_owned(),
+            kind,
+            values: target,
+            categories,
+            unreadable: 0,
+        };
+        Table {
+            dialect: Dialect {
+                delimiter: b',',
+                decimal_comma: false,
+            },
+            columns: vec![feature, target],
+            rows,
+        }
+    }
+
+    fn options(task: Option<Task>) -> DatasetOptions {
+        DatasetOptions {
+            target: "y".to_owned(),
+            exclude: Vec::new(),
+            task,
+        }
+    }
+
+    #[test]
+    fn a_target_with_too_many_classes_is_refused() {
+        let values: Vec<f64> = (0..200).map(f64::from).collect();
+        let refused = Dataset::new(
+            &table(values, ColumnKind::Numeric, Vec::new()),
+            &options(Some(Task::Classification)),
+        );
+        assert!(matches!(
+            refused,
+            Err(DatasetError::TooManyClasses { classes: 200, .. })
+        ));
+    }
+
+    #[test]
+    fn classes_are_numbered_by_name_and_missing_targets_dropped() {
+        let mut values: Vec<f64> = (0..30).map(|i| f64::from(i % 2)).collect();
+        values[3] = f64::NAN;
+        let categories = vec!["scrap".to_owned(), "good".to_owned()];
+        let dataset = Dataset::new(
+            &table(values, ColumnKind::Categorical, categories),
+            &options(None),
+        )
+        .unwrap();
+        assert_eq!(dataset.task, Task::Classification);
+        assert_eq!(dataset.classes, ["good", "scrap"]);
+        assert_eq!(dataset.dropped_rows, 1);
+        // Code 0 ("scrap") is class 1 once sorted by name.
+        assert_eq!(dataset.target[0], 1.0);
+    }
 }

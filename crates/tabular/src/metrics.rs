@@ -97,8 +97,11 @@ fn argmax(values: &[f64]) -> usize {
         .map_or(0, |(index, _)| index)
 }
 
+/// Macro F1 over the classes in the truth or the predictions (a class
+/// absent from both says nothing of the model).
 fn f1_macro(truth: &[f64], predicted: &[usize], classes: usize) -> f64 {
     let f1s: Vec<f64> = (0..classes)
+        .filter(|&class| truth.iter().any(|&t| t as usize == class) || predicted.contains(&class))
         .map(|class| {
             let is = |row: usize| truth[row] as usize == class;
             let said = |row: usize| predicted[row] == class;
@@ -113,7 +116,7 @@ fn f1_macro(truth: &[f64], predicted: &[usize], classes: usize) -> f64 {
             }
         })
         .collect();
-    f1s.iter().sum::<f64>() / classes.max(1) as f64
+    f1s.iter().sum::<f64>() / f1s.len().max(1) as f64
 }
 
 /// ROC AUC of each class against the rest (by ranks, ties averaged),

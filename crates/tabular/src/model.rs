@@ -154,7 +154,8 @@ impl Model {
     }
 
     /// Each row's exact TreeSHAP value of each column (in the model's raw
-    /// scale; summed over the boosters of a classification), row after row.
+    /// scale), row after row. With a model a class, the sizes are summed
+    /// (signed values of different classes would cancel out).
     pub fn shap(&self, x: &Columns) -> Vec<f64> {
         let matrix = x.matrix();
         let stride = x.cols + 1;
@@ -164,7 +165,12 @@ impl Model {
                 booster.predict_contributions(&matrix, ContributionsMethod::Shapley, true);
             for row in 0..x.rows {
                 for col in 0..x.cols {
-                    total[row * x.cols + col] += contributions[row * stride + col];
+                    let value = contributions[row * stride + col];
+                    total[row * x.cols + col] += if self.boosters.len() > 1 {
+                        value.abs()
+                    } else {
+                        value
+                    };
                 }
             }
         }
@@ -229,6 +235,11 @@ fn fit_booster(
     booster
         .fit(&x.matrix(), y, &weights, evaluation)
         .map_err(|e| ModelError(e.to_string()))?;
+    // The trees grown after the best one are not used to predict; they
+    // must not count in the gain either.
+    if let Some(best) = booster.best_iteration {
+        booster.trees.truncate(best + 1);
+    }
     Ok(booster)
 }
 

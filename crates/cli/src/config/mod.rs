@@ -135,6 +135,7 @@ pub struct NotifyConfig {
 pub struct CompatConfig {
     pub socketio_public_progress: bool,
     pub deepemotion_max_duration_s: Option<f64>,
+    pub trainer_secret: Option<Secret>,
 }
 
 /// How jobs run: leases, retries, limits.
@@ -248,6 +249,7 @@ impl Config {
                     .socketio_public_progress
                     .unwrap_or(defaults::SOCKETIO_PUBLIC_PROGRESS),
                 deepemotion_max_duration_s: raw.deepemotion_max_duration_s,
+                trainer_secret: non_empty(raw.trainer_secret).map(Secret::new),
             },
             jobs: JobsConfig {
                 lease_ttl_s: raw.lease_ttl_s.unwrap_or(defaults::LEASE_TTL_S),

@@ -112,6 +112,11 @@ impl Config {
             compat: CompatSettings {
                 socketio_public_progress: self.compat.socketio_public_progress,
                 deepemotion_max_duration_s: self.compat.deepemotion_max_duration_s,
+                trainer_secret: self
+                    .compat
+                    .trainer_secret
+                    .as_ref()
+                    .map(|secret| secret.expose().to_owned()),
             },
         }
     }

@@ -100,6 +100,9 @@ pub struct RawSettings {
     /// The DeepEmotion API refuses videos longer than this many seconds (the original refused over 30) [default: no limit]
     #[arg(long, env = "KINOFLOW_DEEPEMOTION_MAX_DURATION_S")]
     pub deepemotion_max_duration_s: Option<f64>,
+    /// The secret an external trainer sends (bearer token or ?token=) to the production-variables webhook /webhook/treinamento/ [default: none, the webhook refuses everyone]
+    #[arg(long, env = "KINOFLOW_TRAINER_SECRET")]
+    pub trainer_secret: Option<String>,
     /// Accept webhook and callback URLs on loopback, private and link-local addresses [default: false]
     #[arg(long, env = "KINOFLOW_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: Option<bool>,

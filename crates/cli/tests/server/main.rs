@@ -24,6 +24,7 @@ mod mail;
 mod media_failures;
 mod openapi;
 mod presign;
+mod production_variables;
 mod recovery;
 mod relevance;
 mod storage_limits;

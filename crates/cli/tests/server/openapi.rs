@@ -64,6 +64,18 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v2/videos/upload/initialize"),
     ("post", "/api/v2/videos/upload/finalize"),
     ("get", "/api/v2/videos/stream/{file}"),
+    ("post", "/machines/"),
+    ("get", "/machines/"),
+    ("post", "/machines"),
+    ("get", "/machines"),
+    ("get", "/machines/{machine_id}"),
+    ("delete", "/machines/{machine_id}"),
+    ("post", "/train/"),
+    ("post", "/train"),
+    ("get", "/ranking/"),
+    ("get", "/ranking"),
+    ("post", "/webhook/treinamento/"),
+    ("post", "/webhook/treinamento"),
     ("get", "/videos/status"),
     ("get", "/videos/download/{video_id}"),
 ];
@@ -93,6 +105,7 @@ async fn the_openapi_document_is_valid_and_complete() {
         ("/processar", "post", "biomechanics"),
         ("/videos/upload", "post", "frame-extraction"),
         ("/api/v2/videos/upload", "post", "deepemotion"),
+        ("/machines/", "post", "production-variables"),
     ] {
         assert_eq!(document["paths"][path][method]["tags"][0], tag, "{path}");
     }

@@ -24,6 +24,8 @@ use serde_json::Value;
 use crate::failure::{permanent, transient};
 use params::RelevanceParams;
 
+/// The most columns a table may have (each pair is correlated for the groups).
+const MAX_COLUMNS: usize = 2000;
 /// Held-out rows explained with SHAP per fold.
 const SHAP_ROWS_PER_FOLD: usize = 500;
 /// Progress when the table is read, and when the folds are done.
@@ -97,7 +99,8 @@ impl Pipeline for RelevancePipeline {
             Ok::<_, PipelineError>((dataset, relevance))
         })
         .await
-        .map_err(transient)??;
+        // A panic in the analysis would panic again on the same table.
+        .map_err(permanent)??;
         ctx.progress
             .report(FOLDS_SHARE, "writing the ranking and charts");
         report::write(&ctx, &dataset, &relevance, &params).await?;
@@ -111,6 +114,12 @@ impl Pipeline for RelevancePipeline {
 /// exists, has enough rows and more than one value; excluded columns exist.
 fn check_table(path: &Path, params: &RelevanceParams) -> Result<(), String> {
     let names = Table::names_of(path).map_err(|e| e.to_string())?;
+    if names.len() > MAX_COLUMNS {
+        return Err(format!(
+            "the table has {} columns; at most {MAX_COLUMNS} are analysed",
+            names.len()
+        ));
+    }
     if !names.contains(&params.target_column) {
         return Err(format!(
             "target_column: there is no column {:?}; the columns are: {}",

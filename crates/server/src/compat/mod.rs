@@ -9,7 +9,9 @@ mod biomechanics;
 mod deep_emotion;
 mod error;
 mod frame_extraction;
+mod production_variables;
 mod states;
+mod tables;
 
 use axum::extract::DefaultBodyLimit;
 use utoipa_axum::router::OpenApiRouter;
@@ -17,7 +19,15 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::state::AppState;
 use error::{plain_errors_as, ErrorShape};
 
-pub use deep_emotion::{prepare as prepare_deep_emotion, socket_io};
+pub use deep_emotion::socket_io;
+
+use kinoflow_engine::store::Store;
+
+/// Creates or updates the compatible APIs' own tables in the store's database.
+pub async fn prepare_tables(store: &dyn Store) -> anyhow::Result<()> {
+    deep_emotion::prepare(store).await?;
+    production_variables::prepare(store).await
+}
 
 /// Every compatible API's routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -25,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(biomechanics::router())
         .merge(deep_emotion::router())
         .merge(frame_extraction::router())
+        .merge(production_variables::router())
 }
 
 /// One API's router: the `streamed` routes take a video, which streams to

@@ -272,8 +272,10 @@ impl KindCounts {
     fn kind(&self) -> ColumnKind {
         // A stray word in a column of numbers is a missing value, not a
         // reason to read the column as text.
-        let most = |n: usize| self.present > 0 && n * 100 >= self.present * 95;
-        if most(self.numbers) {
+        let most = |n: usize| n * 100 >= self.present * 95;
+        // A column empty in the sample is read as numbers: a category's
+        // codes would order its later numbers arbitrarily.
+        if self.present == 0 || most(self.numbers) {
             ColumnKind::Numeric
         } else if most(self.dates) {
             ColumnKind::Datetime
@@ -341,6 +343,7 @@ impl ColumnBuilder {
     }
 
     fn finish(mut self) -> Column {
+        self.column.values.shrink_to_fit();
         if self.column.kind == ColumnKind::Text {
             self.column.values.iter_mut().for_each(|v| *v = f64::NAN);
             self.column.categories.clear();
@@ -386,7 +389,11 @@ fn parse_datetime(cell: &str) -> Option<f64> {
             let hours = number(parts.first()?)?;
             let minutes = number(parts.get(1)?)?;
             let seconds = parts.get(2).map_or(Some(0.0), |s| s.parse::<f64>().ok())?;
-            if !(0..24).contains(&hours) || !(0..60).contains(&minutes) {
+            // 60 for a leap second.
+            let valid = (0..24).contains(&hours)
+                && (0..60).contains(&minutes)
+                && (0.0..61.0).contains(&seconds);
+            if !valid {
                 return None;
             }
             hours * 3600 + minutes * 60 + seconds as i64
@@ -440,6 +447,14 @@ mod tests {
             ColumnKind::Categorical,
             "1 number of 2 is not a numeric column"
         );
+    }
+
+    #[test]
+    fn impossible_times_are_not_dates() {
+        assert!(parse_datetime("2024-01-01 10:00:1e300").is_none());
+        assert!(parse_datetime("2024-01-01 10:00:inf").is_none());
+        assert!(parse_datetime("2024-13-01").is_none());
+        assert_eq!(parse_datetime("1970-01-02 00:00:30"), Some(86_430.0));
     }
 
     #[test]

@@ -3,11 +3,10 @@
 //! beside the store's (a store [`Extension`]); a video's state, progress and
 //! results stay the `emotion` job's.
 
-use kinoflow_engine::store::{
-    now_ms, Extension, ExtensionDatabase, ExtensionMigration, Store, StoreError,
-};
+use kinoflow_engine::store::{now_ms, Extension, ExtensionMigration, Store};
 use sqlx::FromRow;
 
+use crate::compat::tables::{failed, is_duplicate, on_database};
 use crate::error::ApiError;
 
 /// The first schema, in SQL that differs between the databases only in the
@@ -92,27 +91,6 @@ macro_rules! select_videos {
             $tail
         )
     };
-}
-
-/// Runs one sqlx query on whichever database the store keeps its records in:
-/// the statement is written once (`$N` placeholders read the same on both).
-macro_rules! on_database {
-    ($store:expr, |$pool:ident| $query:expr) => {
-        match $store.extension_database() {
-            ExtensionDatabase::Sqlite($pool) => $query,
-            ExtensionDatabase::Postgres($pool) => $query,
-        }
-    };
-}
-
-/// A database failure, as the store's own errors are answered.
-fn failed(error: sqlx::Error) -> ApiError {
-    ApiError::from(StoreError::from(error))
-}
-
-/// Whether `error` is a unique constraint refusing a duplicate.
-fn is_duplicate(error: &sqlx::Error) -> bool {
-    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
 /// The tables over one store.
