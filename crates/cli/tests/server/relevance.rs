@@ -82,7 +82,7 @@ fn diabetes_is_modelled_as_well_as_scikit_learn_does() {
         "ranking.csv",
         "groups.json",
         "chart_importance.png",
-        "chart_dependence_1.png",
+        "chart_dependence_bmi.png",
         "report.html",
     ] {
         assert!(out.join(artifact).is_file(), "{artifact}");

@@ -14,7 +14,22 @@ pub const CHART_IMPORTANCE: &str = "chart_importance.png";
 /// One page a plant engineer can read.
 pub const REPORT: &str = "report.html";
 
-/// The dependence chart of a variable: how the target moves with it.
-pub fn chart_dependence(rank: usize) -> String {
-    format!("chart_dependence_{rank}.png")
+/// The longest variable name kept in a chart's name.
+const MAX_NAME_CHARS: usize = 100;
+
+/// The dependence chart of a variable (how the target moves with it),
+/// named after it: letters, digits, `-` and `_` kept, anything else `_`.
+pub fn chart_dependence(variable: &str) -> String {
+    let name: String = variable
+        .chars()
+        .take(MAX_NAME_CHARS)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("chart_dependence_{name}.png")
 }

@@ -117,7 +117,7 @@ fn colour_of(variable: &RankedVariable) -> RGBColor {
     }
 }
 
-/// `chart_dependence_<rank>.png`: each explained row's value of the
+/// `chart_dependence_<variable>.png`: each explained row's value of the
 /// variable against how much it moved the prediction.
 pub fn dependence(path: &Path, variable: &RankedVariable, target: &str) -> Result<(), String> {
     ensure_registered();

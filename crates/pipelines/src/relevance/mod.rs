@@ -42,7 +42,7 @@ impl Pipeline for RelevancePipeline {
     }
 
     fn description(&self) -> &'static str {
-        "Ranks the variables of a CSV by how much they drive a target column (gradient-boosted trees validated by folds; SHAP, gain and permutation importance; correlated variables grouped): ranking.json, ranking.csv, metrics.json, groups.json, chart_importance.png, chart_dependence_<rank>.png, report.html."
+        "Ranks the variables of a CSV by how much they drive a target column (gradient-boosted trees validated by folds; SHAP, gain and permutation importance; correlated variables grouped): ranking.json, ranking.csv, metrics.json, groups.json, chart_importance.png, chart_dependence_<variable>.png, report.html."
     }
 
     fn input(&self) -> InputKind {

@@ -42,7 +42,11 @@ pub async fn write(
         .await?;
     let mut charts = vec![(artifacts::CHART_IMPORTANCE.to_owned(), importance)];
     for variable in relevance.ranking.iter().take(DEPENDENCE_CHARTS) {
-        let name = artifacts::chart_dependence(variable.rank);
+        let mut name = artifacts::chart_dependence(&variable.feature);
+        // Two names that read the same once made safe keep apart by rank.
+        if charts.iter().any(|(taken, _)| *taken == name) {
+            name = name.replace(".png", &format!("_{}.png", variable.rank));
+        }
         let path = ctx.scratch.join(&name);
         chart::dependence(&path, variable, &dataset.target_name).map_err(transient)?;
         sink.put_file(&name, &path).await?;

@@ -10,6 +10,29 @@ use sqlx::FromRow;
 use crate::compat::tables::{failed, on_database};
 use crate::error::ApiError;
 
+/// The first schema, in SQL that differs between the databases only in how
+/// an id counts up and in the integer type.
+macro_rules! schema {
+    ($id:literal, $integer:literal) => {
+        concat!(
+            "CREATE TABLE production_machines (
+                 id ",
+            $id,
+            ",
+                 owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                 machine_name TEXT NOT NULL,
+                 job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
+                 reported_status TEXT,
+                 reported_metrics TEXT,
+                 created_at ",
+            $integer,
+            " NOT NULL
+             );
+             CREATE INDEX production_machines_owner ON production_machines (owner_id, id);"
+        )
+    };
+}
+
 /// The table. Integer ids, as the original's clients expect; a machine
 /// goes with its owner, and forgets a deleted job.
 pub const EXTENSION: Extension = Extension {
@@ -17,30 +40,12 @@ pub const EXTENSION: Extension = Extension {
     sqlite: &[ExtensionMigration {
         version: 1,
         description: "machines",
-        sql: "CREATE TABLE production_machines (
-                  id INTEGER PRIMARY KEY AUTOINCREMENT,
-                  owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                  machine_name TEXT NOT NULL,
-                  job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
-                  reported_status TEXT,
-                  reported_metrics TEXT,
-                  created_at INTEGER NOT NULL
-              );
-              CREATE INDEX production_machines_owner ON production_machines (owner_id, id);",
+        sql: schema!("INTEGER PRIMARY KEY AUTOINCREMENT", "INTEGER"),
     }],
     postgres: &[ExtensionMigration {
         version: 1,
         description: "machines",
-        sql: "CREATE TABLE production_machines (
-                  id BIGSERIAL PRIMARY KEY,
-                  owner_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-                  machine_name TEXT NOT NULL,
-                  job_id TEXT REFERENCES jobs(id) ON DELETE SET NULL,
-                  reported_status TEXT,
-                  reported_metrics TEXT,
-                  created_at BIGINT NOT NULL
-              );
-              CREATE INDEX production_machines_owner ON production_machines (owner_id, id);",
+        sql: schema!("BIGSERIAL PRIMARY KEY", "BIGINT"),
     }],
 };
 
