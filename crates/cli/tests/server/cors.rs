@@ -41,6 +41,8 @@ async fn listed_origins_may_call_every_route_and_see_its_errors() {
         "/processar",
         "/status/whatever",
         "/api/v2/videos/whatever",
+        "/machines/",
+        "/ranking/?machine_id=1",
         "/socket.io/?EIO=4&transport=polling",
     ] {
         let answer = preflight(&server, path, ORIGIN).await;

@@ -154,6 +154,18 @@ async fn a_machine_is_created_trained_ranked_and_deleted() {
     );
     let theirs = stranger.delete(&format!("/machines/{id}")).await;
     assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+    let their_training = train(
+        &stranger,
+        &format!("machine_id={id}&target_column=output"),
+        "log.csv",
+        "text/csv",
+        plant_csv(),
+    )
+    .await;
+    assert_eq!(
+        detail(their_training, StatusCode::NOT_FOUND).await,
+        "Machine not found"
+    );
 
     assert_eq!(
         expect(
