@@ -129,7 +129,11 @@ pub fn app(state: AppState) -> Router {
         .layer(compat::socket_io(&state))
         // Outside the error layers, so that errors carry the headers too.
         .layer(tower::util::option_layer(cors::layer(&state.cors_origins)))
-        .layer(TraceLayer::new_for_http())
+        // The span names the path, never the query: a query can carry a
+        // secret (a Socket.IO handshake's token, a trainer's webhook token).
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .with_state(state)
 }
 

@@ -708,3 +708,35 @@ async fn bad_input_is_answered_in_the_originals_shape() {
     assert_eq!(expired["msg"], "Token has expired");
     assert_eq!(expired["error"], "Token has expired");
 }
+
+#[tokio::test]
+async fn tokens_in_query_strings_stay_out_of_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start_with_env(
+        &dir.path().join("data"),
+        "127.0.0.1:0",
+        &[],
+        &[("RUST_LOG", "debug".as_ref())],
+    );
+    let anyone = server.client();
+    let secret = "do-not-log-this-token";
+    let handshake = anyone
+        .get(&format!(
+            "/socket.io/?EIO=4&transport=polling&token={secret}"
+        ))
+        .await;
+    assert!(handshake.status().is_client_error() || handshake.status().is_success());
+    let hook = anyone
+        .post_json(
+            &format!("/webhook/treinamento/?token={secret}"),
+            json!({"model_id": 1, "status": "x"}),
+        )
+        .await;
+    assert_eq!(hook.status(), StatusCode::FORBIDDEN);
+    let log = server.log_text();
+    assert!(
+        log.contains("/webhook/treinamento/"),
+        "requests are logged at debug: {log}"
+    );
+    assert!(!log.contains(secret), "a token reached the log");
+}
