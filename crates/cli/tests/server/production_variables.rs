@@ -221,6 +221,17 @@ async fn bad_requests_are_answered_in_fastapis_shapes() {
     )
     .await;
     assert_eq!(no_name[0]["loc"], json!(["body", "machine_name"]));
+    let broken = owner
+        .request(Method::POST, "/machines/")
+        .header("content-type", "application/json")
+        .body("{\"machine_name\": ")
+        .send()
+        .await
+        .unwrap();
+    let broken = detail(broken, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(broken[0]["type"], "json_invalid");
+    assert_eq!(broken[0]["loc"][0], "body");
+    assert!(broken[0]["ctx"]["error"].is_string());
     let not_text = detail(
         owner
             .post_json("/machines/", json!({"machine_name": 5}))

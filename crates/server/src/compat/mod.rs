@@ -10,6 +10,7 @@ mod deep_emotion;
 mod error;
 mod frame_extraction;
 mod production_variables;
+mod query;
 mod states;
 mod tables;
 

@@ -23,6 +23,7 @@ use super::caller::authenticate;
 use super::error::DeepEmotionError;
 use super::records::{Records, VideoRow};
 use super::results;
+use crate::compat::query::query_param;
 use crate::compat::states::celery_status;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -79,7 +80,7 @@ async fn admit(state: &AppState, socket: &SocketRef, auth: Option<Value>) -> Res
         .and_then(|auth| auth.get("token"))
         .and_then(Value::as_str)
         .map(str::to_owned)
-        .or_else(|| query_token(socket));
+        .or_else(|| query_param(socket.req_parts().uri.query(), "token"));
     let listener = match token {
         Some(token) => match authenticate(state, token.trim_start_matches("Bearer ")).await {
             Ok(user) => Listener::Owner(user.id),
@@ -90,14 +91,6 @@ async fn admit(state: &AppState, socket: &SocketRef, auth: Option<Value>) -> Res
     };
     socket.extensions.insert(listener);
     Ok(())
-}
-
-/// The `token` of the handshake's query string.
-fn query_token(socket: &SocketRef) -> Option<String> {
-    let query = socket.req_parts().uri.query()?;
-    url::form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "token")
-        .map(|(_, value)| value.into_owned())
 }
 
 fn refusal_message(refusal: DeepEmotionError) -> String {

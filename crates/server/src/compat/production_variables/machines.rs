@@ -64,8 +64,16 @@ pub async fn create_unslashed(
 
 /// The `machine_name` of a JSON body, trimmed and not empty.
 fn machine_name(body: &Bytes) -> Result<String, ProductionError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| ApiError::unprocessable(format!("the body is not JSON: {e}")))?;
+    let value: Value = serde_json::from_slice(body).map_err(|e| {
+        // Where it broke, counted from the body's start as FastAPI counts.
+        let position = body
+            .split(|&b| b == b'\n')
+            .take(e.line().saturating_sub(1))
+            .map(|line| line.len() + 1)
+            .sum::<usize>()
+            + e.column().saturating_sub(1);
+        Invalid::not_json(position, &e)
+    })?;
     let name = match value.get("machine_name") {
         None | Some(Value::Null) => return Err(Invalid::missing(["body", "machine_name"]).into()),
         Some(Value::String(name)) => name.trim().to_owned(),

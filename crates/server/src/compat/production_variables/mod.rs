@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{CompatError, DetailBody};
+use super::query::query_param;
 use crate::error::ApiError;
 use crate::state::AppState;
 use vocabulary::Invalid;
@@ -29,7 +30,7 @@ const PIPELINE: &str = "relevance";
 /// list.
 pub enum ProductionError {
     Api(ApiError),
-    Invalid(Invalid),
+    Invalid(Box<Invalid>),
 }
 
 impl From<ApiError> for ProductionError {
@@ -40,7 +41,7 @@ impl From<ApiError> for ProductionError {
 
 impl From<Invalid> for ProductionError {
     fn from(invalid: Invalid) -> Self {
-        Self::Invalid(invalid)
+        Self::Invalid(Box::new(invalid))
     }
 }
 
@@ -81,12 +82,7 @@ pub async fn prepare(store: &dyn Store) -> anyhow::Result<()> {
 /// The integer query parameter `name` of `query`: 422 in FastAPI's shape
 /// when it is missing or not a number.
 fn integer_query(query: Option<&str>, name: &'static str) -> Result<i64, ProductionError> {
-    let value = query
-        .into_iter()
-        .flat_map(|q| url::form_urlencoded::parse(q.as_bytes()))
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-        .ok_or(Invalid::missing(["query", name]))?;
+    let value = query_param(query, name).ok_or(Invalid::missing(["query", name]))?;
     value
         .trim()
         .parse::<i64>()
@@ -95,10 +91,5 @@ fn integer_query(query: Option<&str>, name: &'static str) -> Result<i64, Product
 
 /// The text query parameter `name` of `query`: 422 when it is missing.
 fn text_query(query: Option<&str>, name: &'static str) -> Result<String, ProductionError> {
-    query
-        .into_iter()
-        .flat_map(|q| url::form_urlencoded::parse(q.as_bytes()))
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.into_owned())
-        .ok_or_else(|| Invalid::missing(["query", name]).into())
+    query_param(query, name).ok_or_else(|| Invalid::missing(["query", name]).into())
 }

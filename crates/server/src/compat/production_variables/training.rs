@@ -17,6 +17,7 @@ use super::vocabulary::Invalid;
 use super::{integer_query, text_query, ProductionError, PIPELINE};
 use crate::auth::{AuthUser, MaybeAnonymous};
 use crate::compat::error::DetailBody;
+use crate::compat::query::query_param;
 use crate::error::{code, ApiError, ErrorBody};
 use crate::notices::owner_notices;
 use crate::shared::FileForm;
@@ -205,13 +206,7 @@ fn check_trainer(
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.to_owned());
-    let token = bearer.or_else(|| {
-        query
-            .into_iter()
-            .flat_map(|q| url::form_urlencoded::parse(q.as_bytes()))
-            .find(|(key, _)| key == "token")
-            .map(|(_, value)| value.into_owned())
-    });
+    let token = bearer.or_else(|| query_param(query, "token"));
     // Compared as digests, so the comparison's time tells nothing of the secret.
     let matches = token.is_some_and(|token| {
         Sha256::digest(token.trim().as_bytes()) == Sha256::digest(secret.trim().as_bytes())

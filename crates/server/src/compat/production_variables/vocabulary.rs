@@ -62,9 +62,12 @@ pub fn direction_words(direction: &str) -> &'static str {
 /// FastAPI's 422: `{"detail": [{"type", "loc", "msg", "input"}]}`.
 pub struct Invalid {
     pub kind: &'static str,
-    pub loc: [&'static str; 2],
+    /// Where: `["query", name]`, `["body", field]`, or `["body", position]`.
+    pub loc: [Value; 2],
     pub msg: &'static str,
     pub input: Value,
+    /// More about it (what the JSON parser said).
+    pub ctx: Option<Value>,
 }
 
 impl Invalid {
@@ -72,9 +75,10 @@ impl Invalid {
     pub fn missing(loc: [&'static str; 2]) -> Self {
         Self {
             kind: "missing",
-            loc,
+            loc: loc.map(|part| json!(part)),
             msg: "Field required",
             input: Value::Null,
+            ctx: None,
         }
     }
 
@@ -82,9 +86,10 @@ impl Invalid {
     pub fn not_an_integer(loc: [&'static str; 2], input: &str) -> Self {
         Self {
             kind: "int_parsing",
-            loc,
+            loc: loc.map(|part| json!(part)),
             msg: "Input should be a valid integer, unable to parse string as an integer",
             input: json!(input),
+            ctx: None,
         }
     }
 
@@ -92,18 +97,34 @@ impl Invalid {
     pub fn not_a_string(loc: [&'static str; 2], input: Value) -> Self {
         Self {
             kind: "string_type",
-            loc,
+            loc: loc.map(|part| json!(part)),
             msg: "Input should be a valid string",
             input,
+            ctx: None,
+        }
+    }
+
+    /// A body that is not JSON, `position` bytes in.
+    pub fn not_json(position: usize, error: &serde_json::Error) -> Self {
+        Self {
+            kind: "json_invalid",
+            loc: [json!("body"), json!(position)],
+            msg: "JSON decode error",
+            input: json!({}),
+            ctx: Some(json!({ "error": error.to_string() })),
         }
     }
 }
 
 impl IntoResponse for Invalid {
     fn into_response(self) -> Response {
-        let body = json!({"detail": [{
+        let mut detail = json!({
             "type": self.kind, "loc": self.loc, "msg": self.msg, "input": self.input,
-        }]});
+        });
+        if let Some(ctx) = self.ctx {
+            detail["ctx"] = ctx;
+        }
+        let body = json!({ "detail": [detail] });
         (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
     }
 }
