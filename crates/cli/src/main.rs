@@ -53,7 +53,8 @@ enum Command {
     Run {
         /// The pipeline, e.g. probe
         pipeline: String,
-        /// The input file
+        /// The input file; for a pipeline that takes none, a JSON file of
+        /// its parameters (a render spec), whose local file paths are uploaded
         file: Option<PathBuf>,
         /// A parameter, key=value (repeatable)
         #[arg(long = "param", value_name = "KEY=VALUE")]

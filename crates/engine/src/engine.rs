@@ -15,8 +15,9 @@ use crate::config::EngineConfig;
 use crate::group_commit::GroupCommit;
 use crate::input_file::InputFile;
 use crate::metrics::EngineMetrics;
-use crate::params::FieldError;
-use crate::pipeline::{InputKind, Pipeline};
+use crate::params::{whole_numbers_as_integers, FieldError};
+use crate::pipeline::{InputKind, Pipeline, UploadRef};
+use crate::references;
 use crate::registry::PipelineRegistry;
 use crate::stop::{JobStop, StopReason};
 
@@ -62,6 +63,8 @@ struct Checked {
     pipeline: Arc<dyn Pipeline>,
     /// The parameters, `{}` when none were given.
     params: Value,
+    /// The uploads the parameters name besides the input.
+    references: Vec<UploadRef>,
 }
 
 impl Checked {
@@ -73,9 +76,12 @@ impl Checked {
 
     fn into_new_job(self, config: &EngineConfig) -> NewJob {
         NewJob {
+            // An upload named to a pipeline that takes none was not checked:
+            // the job does not keep it.
+            upload_id: self.input().map(str::to_owned),
             owner_id: self.submission.owner_id,
             pipeline: self.submission.pipeline,
-            upload_id: self.submission.upload_id,
+            references: references::distinct_ids(&self.references),
             params: self.params,
             max_attempts: config.max_attempts,
             idempotency_key: self.submission.idempotency_key,
@@ -188,7 +194,7 @@ impl Engine {
         })?;
         let params = match &submission.params {
             Value::Null => Value::Object(Default::default()),
-            params => params.clone(),
+            params => whole_numbers_as_integers(params.clone()),
         };
         let mut field_errors = self
             .pipelines
@@ -204,9 +210,11 @@ impl Engine {
         if pipeline.input() != InputKind::None && submission.upload_id.is_none() {
             return Err(SubmitError::InputRequired(pipeline.name().to_owned()));
         }
+        let references = pipeline.referenced_uploads(&params);
         Ok(Checked {
             pipeline,
             params,
+            references,
             submission,
         })
     }
@@ -240,6 +248,11 @@ impl Engine {
             }
             uploads.push((upload, indices));
         }
+        for (index, job) in jobs.iter().enumerate() {
+            self.check_references(job)
+                .await
+                .map_err(|error| (index, error))?;
+        }
         for (upload, indices) in uploads {
             let scratch = self
                 .config
@@ -252,6 +265,28 @@ impl Engine {
             checked?;
         }
         Ok(())
+    }
+
+    /// Checks the uploads a job's parameters name (see [`references::check`]).
+    async fn check_references(&self, job: &Checked) -> Result<(), SubmitError> {
+        if job.references.is_empty() {
+            return Ok(());
+        }
+        let scratch = self
+            .config
+            .scratch_dir
+            .join(format!("check-{}", Uuid::new_v4().simple()));
+        let checked = references::check(
+            self.store.as_ref(),
+            self.blobs.as_ref(),
+            job.pipeline.as_ref(),
+            &job.submission.owner_id,
+            &job.references,
+            &scratch,
+        )
+        .await;
+        let _ = tokio::fs::remove_dir_all(&scratch).await;
+        checked
     }
 
     /// Fetches one upload into `scratch` and checks it for the jobs at

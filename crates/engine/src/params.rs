@@ -42,6 +42,35 @@ impl ParamsChecker {
     }
 }
 
+/// `params` with every whole number written as a float (`20.0`) made an
+/// integer. JSON Schema counts `20.0` as an integer, serde's integer fields
+/// do not: the job keeps the form both read alike.
+pub fn whole_numbers_as_integers(params: Value) -> Value {
+    match params {
+        Value::Number(number) => match number.as_f64() {
+            Some(float)
+                if !number.is_i64()
+                    && !number.is_u64()
+                    && float.fract() == 0.0
+                    && float.abs() < 9.0e15 =>
+            {
+                Value::from(float as i64)
+            }
+            _ => Value::Number(number),
+        },
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(whole_numbers_as_integers).collect())
+        }
+        Value::Object(fields) => Value::Object(
+            fields
+                .into_iter()
+                .map(|(key, value)| (key, whole_numbers_as_integers(value)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 fn field_errors(validator: &jsonschema::Validator, params: &Value) -> Vec<FieldError> {
     validator
         .iter_errors(params)
@@ -80,5 +109,14 @@ mod tests {
         assert!(fields.contains(&"params.seconds"));
         assert!(fields.contains(&"params.name"));
         assert!(checker.check(&json!({"seconds": 2})).is_empty());
+    }
+
+    #[test]
+    fn whole_floats_become_integers() {
+        let params = json!({"fps": 20.0, "gain": 0.5, "scenes": [{"duration_s": 3.0}], "n": 7});
+        assert_eq!(
+            whole_numbers_as_integers(params),
+            json!({"fps": 20, "gain": 0.5, "scenes": [{"duration_s": 3}], "n": 7})
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The contract between the engine and an analysis: what a pipeline declares
 //! and what it gets while it runs.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -95,6 +96,25 @@ impl From<MediaError> for PipelineError {
     }
 }
 
+/// An upload that a job's parameters name besides its input (a scene's
+/// image, the music of a render). The engine checks at submission that the
+/// submitter owns it, keeps it while the job lives, and fetches it for the
+/// run ([`JobContext::upload`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRef {
+    /// Where the id is in the parameters, as a JSON pointer (`/scenes/0/image`).
+    pub pointer: String,
+    pub upload_id: String,
+}
+
+impl UploadRef {
+    /// The field an error about it names: `params.scenes.0.image`, as the
+    /// schema's errors name fields.
+    pub fn field(&self) -> String {
+        format!("params{}", self.pointer.replace('/', "."))
+    }
+}
+
 /// What a successful run has to say beyond its artifacts.
 #[derive(Debug, Clone, Default)]
 pub struct RunSummary {
@@ -109,6 +129,9 @@ pub struct JobContext {
     pub attempt: i64,
     /// The input file on local disk, when the pipeline takes one.
     pub input: Option<PathBuf>,
+    /// The uploads the parameters name ([`Pipeline::referenced_uploads`]) on
+    /// local disk, by upload id.
+    pub uploads: BTreeMap<String, PathBuf>,
     pub params: Value,
     pub progress: ProgressReporter,
     /// Cancelled when the job is cancelled, its lease is lost, or the worker stops.
@@ -132,6 +155,16 @@ impl JobContext {
         self.input
             .as_deref()
             .ok_or_else(|| PipelineError::permanent("this job has no input file".to_owned()))
+    }
+
+    /// An upload the parameters name, on local disk.
+    pub fn upload(&self, upload_id: &str) -> Result<&Path, PipelineError> {
+        self.uploads
+            .get(upload_id)
+            .map(PathBuf::as_path)
+            .ok_or_else(|| {
+                PipelineError::permanent(format!("upload {upload_id} was not fetched for this job"))
+            })
     }
 }
 
@@ -157,6 +190,20 @@ pub trait Pipeline: Send + Sync + 'static {
     /// file goes through [`InputFile::fact`], so that other checks on the
     /// same upload reuse it.
     async fn check_input(&self, _input: &InputFile, _params: &Value) -> Result<(), String> {
+        Ok(())
+    }
+    /// The uploads the parameters name besides the input, found in
+    /// parameters that passed their checks.
+    fn referenced_uploads(&self, _params: &Value) -> Vec<UploadRef> {
+        Vec::new()
+    }
+    /// Checks one of them at submission, once the submitter is known to own
+    /// it (is it an image, say); `Err` is a message for its field.
+    async fn check_reference(
+        &self,
+        _reference: &UploadRef,
+        _file: &InputFile,
+    ) -> Result<(), String> {
         Ok(())
     }
     /// Whether a run needs a scratch directory (`ctx.scratch`) of its own;

@@ -46,6 +46,13 @@ pub struct Probe {
 
 /// Probes `path` with ffprobe.
 pub async fn probe(path: &Path) -> Result<Probe, MediaError> {
+    let (json, complaints) = ffprobe_json(path).await?;
+    from_ffprobe_json(&json, complaints)
+}
+
+/// What ffprobe says of `path`'s format and streams, as JSON, and what it
+/// complained about while reading a file it could still read.
+pub(crate) async fn ffprobe_json(path: &Path) -> Result<(Value, Vec<String>), MediaError> {
     let child = Command::new("ffprobe")
         .args([
             "-v",
@@ -82,7 +89,7 @@ pub async fn probe(path: &Path) -> Result<Probe, MediaError> {
     }
     let json: Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| MediaError::Unreadable(format!("ffprobe gave unreadable output: {e}")))?;
-    from_ffprobe_json(&json, complaints)
+    Ok((json, complaints))
 }
 
 /// ffprobe's stderr as lines a user can read: the file's path prefix removed.
@@ -157,7 +164,7 @@ fn from_ffprobe_json(json: &Value, warnings: Vec<String>) -> Result<Probe, Media
 }
 
 /// ffprobe prints numbers sometimes as JSON numbers, sometimes as strings.
-fn number(value: &Value) -> Option<f64> {
+pub(crate) fn number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(n) => n.as_f64(),
         Value::String(s) => s.parse().ok(),

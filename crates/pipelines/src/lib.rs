@@ -9,6 +9,7 @@ mod limits;
 mod noop;
 mod probe;
 mod relevance;
+mod render;
 mod sleep;
 mod video;
 
@@ -24,6 +25,7 @@ pub use limits::VideoLimits;
 pub use noop::NoopPipeline;
 pub use probe::ProbePipeline;
 pub use relevance::RelevancePipeline;
+pub use render::RenderPipeline;
 pub use sleep::SleepPipeline;
 
 /// The names of the artifacts each pipeline writes.
@@ -32,6 +34,7 @@ pub mod artifacts {
     pub use crate::emotion::artifacts as emotion;
     pub use crate::frames::artifacts as frames;
     pub use crate::relevance::artifacts as relevance;
+    pub use crate::render::artifacts as render;
 }
 
 /// What the pipelines need from the operator's settings.
@@ -77,6 +80,7 @@ pub fn all(options: PipelineOptions) -> PipelineRegistry {
         limits: options.limits,
     });
     registry.register(RelevancePipeline);
+    registry.register(RenderPipeline);
     if options.test_pipelines {
         registry.register(SleepPipeline);
         registry.register(NoopPipeline);

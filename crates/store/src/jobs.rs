@@ -110,6 +110,7 @@ async fn insert_queued_job<DB: Backend>(
         return Ok(None);
     };
     let record = job_from_row(&row)?;
+    insert_references(tx, &record.id, &job.references).await?;
     insert_state_event(tx, &record).await?;
     Ok(Some(record))
 }
@@ -205,6 +206,25 @@ fn is_keyless(group: &[NewJob]) -> bool {
     group.iter().all(|job| job.idempotency_key.is_none())
 }
 
+/// Notes the uploads a job's parameters name, so that they stay while it lives.
+async fn insert_references<DB: Backend>(
+    tx: &mut Transaction<'_, DB>,
+    job_id: &str,
+    upload_ids: &[String],
+) -> StoreResult<()> {
+    for upload_id in upload_ids {
+        sql(
+            "INSERT INTO job_uploads (job_id, upload_id) VALUES ($1, $2) \
+             ON CONFLICT (job_id, upload_id) DO NOTHING",
+        )
+        .bind(job_id)
+        .bind(upload_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Queues jobs without idempotency keys with one statement for the jobs
 /// and one for their first events; the records in the jobs' order.
 async fn insert_keyless<DB: Dialect>(
@@ -249,6 +269,9 @@ async fn insert_keyless<DB: Dialect>(
                 .ok_or_else(|| StoreError::Corrupt(format!("job {id} was not queued")))
         })
         .collect::<StoreResult<Vec<JobRecord>>>()?;
+    for (job, id) in jobs.iter().zip(&ids) {
+        insert_references(tx, id, &job.references).await?;
+    }
     let events = records
         .iter()
         .map(|record| event_of(&record.id, "state", &state_event(record)))

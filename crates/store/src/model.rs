@@ -118,6 +118,8 @@ pub struct NewJob {
     pub pipeline: String,
     pub upload_id: Option<String>,
     pub params: Value,
+    /// Uploads the parameters name besides the input, kept while the job lives.
+    pub references: Vec<String>,
     pub max_attempts: i64,
     pub idempotency_key: Option<String>,
     /// Where to announce the job's end: a URL to call and an address to mail.
@@ -441,6 +443,22 @@ pub struct Delivery {
     pub give_up_at: i64,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A call of a compatible API's own at one of a job's ends: a body of its
+/// own sent to a URL through the outbox, retried and signed as the job's
+/// own callback is (with its owner's callback secret).
+#[derive(Debug, Clone)]
+pub struct CustomCallback {
+    /// The same for every node that announces the same end, so that it is
+    /// queued once.
+    pub id: String,
+    pub job_id: String,
+    pub owner_id: String,
+    pub target: String,
+    pub event: String,
+    /// The JSON sent.
+    pub payload: String,
 }
 
 /// One try at a delivery, as it went.

@@ -248,6 +248,32 @@ pub(crate) async fn set_callback_secret<DB: Backend>(
     Ok(())
 }
 
+/// Queues `callback`, due now; false when one with its id is queued already.
+pub(crate) async fn enqueue_callback<DB: Backend>(
+    pool: &Pool<DB>,
+    callback: &CustomCallback,
+) -> StoreResult<bool> {
+    let now = now_ms();
+    let done = sql(
+        "INSERT INTO deliveries (id, job_id, owner_id, channel, target, endpoint_id, event, \
+         payload, state, attempts, next_attempt_at, give_up_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, NULL, $6, $7, 'pending', 0, $8, $9, $8, $8) \
+         ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&callback.id)
+    .bind(&callback.job_id)
+    .bind(&callback.owner_id)
+    .bind(Channel::Webhook.as_str())
+    .bind(&callback.target)
+    .bind(&callback.event)
+    .bind(&callback.payload)
+    .bind(now)
+    .bind(now + DELIVERY_WINDOW_MS)
+    .execute(pool)
+    .await?;
+    Ok(done == 1)
+}
+
 /// Takes up to `limit` due deliveries, counting an attempt for each and
 /// holding them until `hold_until`.
 pub(crate) async fn claim_deliveries<DB: Dialect>(

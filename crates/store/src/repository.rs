@@ -264,6 +264,9 @@ pub trait Store: Send + Sync + 'static {
         attempt: &DeliveryAttempt,
         after: AfterAttempt,
     ) -> StoreResult<bool>;
+    /// Queues a compatible API's own call at one of a job's ends; false
+    /// when a callback with its id is queued already.
+    async fn enqueue_callback(&self, callback: &CustomCallback) -> StoreResult<bool>;
     /// A job's deliveries, oldest first.
     async fn list_deliveries(&self, job_id: &str) -> StoreResult<Vec<Delivery>>;
     /// The attempts at all of a job's deliveries, in order.

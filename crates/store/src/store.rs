@@ -290,6 +290,10 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         notifications::claim_deliveries(&self.pool, limit, hold_until, with_email).await
     }
 
+    async fn enqueue_callback(&self, callback: &CustomCallback) -> StoreResult<bool> {
+        notifications::enqueue_callback(&self.pool, callback).await
+    }
+
     async fn record_attempt(
         &self,
         attempt: &DeliveryAttempt,

@@ -57,6 +57,18 @@ pub(crate) async fn get_uploads<DB: Backend>(
     rows.iter().map(upload_from_row).collect()
 }
 
+/// A condition on a row of `uploads`: a job that has not ended reads it,
+/// as its input or as an upload its parameters name.
+macro_rules! used_by_a_live_job {
+    () => {
+        "(EXISTS (SELECT 1 FROM jobs WHERE jobs.upload_id = uploads.id \
+                  AND jobs.state IN ('queued', 'running', 'retrying')) \
+          OR EXISTS (SELECT 1 FROM job_uploads r JOIN jobs ON jobs.id = r.job_id \
+                     WHERE r.upload_id = uploads.id \
+                     AND jobs.state IN ('queued', 'running', 'retrying')))"
+    };
+}
+
 /// Deletes the record unless a job that has not ended uses it; ended jobs
 /// that used it stop naming it.
 pub(crate) async fn delete_upload<DB: Backend>(
@@ -67,8 +79,10 @@ pub(crate) async fn delete_upload<DB: Backend>(
     let Some(upload) = get_upload(&mut tx, id).await? else {
         return Ok(UploadRemoval::Missing);
     };
-    let live = sql("SELECT COUNT(*) AS n FROM jobs WHERE upload_id = $1 \
-                    AND state IN ('queued', 'running', 'retrying')")
+    let live = sql(concat!(
+        "SELECT COUNT(*) AS n FROM uploads WHERE id = $1 AND ",
+        used_by_a_live_job!()
+    ))
     .bind(id)
     .fetch_one(&mut tx)
     .await?;
@@ -76,6 +90,10 @@ pub(crate) async fn delete_upload<DB: Backend>(
         return Ok(UploadRemoval::InUse);
     }
     sql("UPDATE jobs SET upload_id = NULL WHERE upload_id = $1")
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+    sql("DELETE FROM job_uploads WHERE upload_id = $1")
         .bind(id)
         .execute(&mut tx)
         .await?;
@@ -106,10 +124,11 @@ pub(crate) async fn unused_uploads_before<DB: Backend>(
     before: i64,
     limit: i64,
 ) -> StoreResult<Vec<UploadRecord>> {
-    let rows = sql("SELECT * FROM uploads WHERE created_at < $1 \
-                    AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.upload_id = uploads.id \
-                                    AND jobs.state IN ('queued', 'running', 'retrying')) \
-                    ORDER BY created_at LIMIT $2")
+    let rows = sql(concat!(
+        "SELECT * FROM uploads WHERE created_at < $1 AND NOT ",
+        used_by_a_live_job!(),
+        " ORDER BY created_at LIMIT $2"
+    ))
     .bind(before)
     .bind(limit)
     .fetch_all(pool)

@@ -28,6 +28,7 @@ fn new_job(owner_id: &str, key: Option<&str>) -> NewJob {
         owner_id: owner_id.to_owned(),
         pipeline: "sleep".to_owned(),
         upload_id: None,
+        references: Vec::new(),
         params: json!({"seconds": 1}),
         max_attempts: 2,
         idempotency_key: key.map(str::to_owned),
@@ -329,6 +330,17 @@ fn upload(owner_id: &str, size: i64) -> UploadRecord {
     }
 }
 
+/// The ids of the uploads made before `before` that no live job uses.
+async fn unused_ids(store: &dyn Store, before: i64) -> Vec<String> {
+    store
+        .unused_uploads_before(before, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|upload| upload.id)
+        .collect()
+}
+
 async fn uploads_go_unless_a_live_job_uses_them(store: &dyn Store) {
     let owner_id = owner(store, "uploads@example.com").await;
     let (used, ended_with, unused) = (
@@ -363,13 +375,7 @@ async fn uploads_go_unless_a_live_job_uses_them(store: &dyn Store) {
     );
 
     let later = now_ms() + 1;
-    let old: Vec<String> = store
-        .unused_uploads_before(later, 1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|upload| upload.id)
-        .collect();
+    let old = unused_ids(store, later).await;
     assert!(old.contains(&ended_with.id) && old.contains(&unused.id));
     assert!(!old.contains(&used.id), "a running job uses it");
     let ended_ids = store.jobs_ended_before(later, 1000).await.unwrap();
@@ -401,6 +407,46 @@ async fn uploads_go_unless_a_live_job_uses_them(store: &dyn Store) {
         UploadRemoval::Missing
     ));
     assert_eq!(store.storage_used(&owner_id).await.unwrap(), 10 + 30 + 2);
+}
+
+async fn uploads_named_in_parameters_stay_while_the_job_lives(store: &dyn Store) {
+    let owner_id = owner(store, "references@example.com").await;
+    let (image, music) = (upload(&owner_id, 5), upload(&owner_id, 7));
+    for record in [&image, &music] {
+        store.insert_upload(record).await.unwrap();
+    }
+    // Jobs submitted together are inserted by one statement: their
+    // references are kept as a single job's are.
+    let referring = || NewJob {
+        pipeline: "references".to_owned(),
+        references: vec![image.id.clone(), music.id.clone(), image.id.clone()],
+        ..new_job(&owner_id, None)
+    };
+    let jobs = store
+        .create_jobs(vec![referring(), referring()])
+        .await
+        .unwrap();
+    let (single, _) = store.create_job(referring()).await.unwrap();
+    let later = now_ms() + 1;
+    let unused = unused_ids(store, later).await;
+    assert!(!unused.contains(&image.id) && !unused.contains(&music.id));
+    assert!(matches!(
+        store.delete_upload(&music.id).await.unwrap(),
+        UploadRemoval::InUse
+    ));
+    for job in jobs.iter().chain([&single]) {
+        assert!(matches!(
+            store.delete_upload(&music.id).await.unwrap(),
+            UploadRemoval::InUse
+        ));
+        store.request_cancel(&job.id).await.unwrap();
+    }
+    assert!(matches!(
+        store.delete_upload(&music.id).await.unwrap(),
+        UploadRemoval::Removed(_)
+    ));
+    let unused = store.unused_uploads_before(later, 1000).await.unwrap();
+    assert!(unused.iter().any(|upload| upload.id == image.id));
 }
 
 async fn a_presigned_upload_completes_once(store: &dyn Store) {
@@ -909,6 +955,33 @@ async fn a_taker_without_mail_leaves_the_mail(store: &dyn Store) {
     assert_eq!(with_mail[0].channel, Channel::Email);
 }
 
+async fn a_custom_callback_is_queued_once(store: &dyn Store) {
+    let owner_id = owner(store, "custom-callback@example.com").await;
+    let (job, _) = store.create_job(new_job(&owner_id, None)).await.unwrap();
+    let callback = CustomCallback {
+        id: format!("{}.trained", job.id),
+        job_id: job.id.clone(),
+        owner_id: owner_id.clone(),
+        target: "https://example.com/trained".to_owned(),
+        event: "training.completed".to_owned(),
+        payload: r#"{"model_id":7,"status":"completed"}"#.to_owned(),
+    };
+    assert!(store.enqueue_callback(&callback).await.unwrap());
+    assert!(!store.enqueue_callback(&callback).await.unwrap());
+    let queued = store.list_deliveries(&job.id).await.unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].id, callback.id);
+    assert_eq!(queued[0].channel, Channel::Webhook);
+    assert_eq!(queued[0].endpoint_id, None);
+    let taken = store
+        .claim_deliveries(100, now_ms() + 60_000, false)
+        .await
+        .unwrap();
+    let ours = taken.iter().find(|d| d.id == callback.id).unwrap();
+    assert_eq!(ours.payload, callback.payload);
+    assert_eq!(ours.target, callback.target);
+}
+
 async fn webhook_endpoints_secrets_and_mail_setting(store: &dyn Store) {
     let owner_id = owner(store, "endpoints@example.com").await;
     let stranger = owner(store, "stranger@example.com").await;
@@ -1083,6 +1156,7 @@ async fn contract(store: &dyn Store) {
     idempotency_keys_and_listing(store).await;
     an_idempotency_key_stands_for_one_submission(store).await;
     uploads_go_unless_a_live_job_uses_them(store).await;
+    uploads_named_in_parameters_stay_while_the_job_lives(store).await;
     a_presigned_upload_completes_once(store).await;
     users_and_api_keys(store).await;
     workers_and_queue_stats(store).await;
@@ -1096,6 +1170,7 @@ async fn contract(store: &dyn Store) {
     simultaneous_claims_take_each_job_once_within_the_cap(store).await;
     the_outbox_announces_what_happened(store).await;
     a_taker_without_mail_leaves_the_mail(store).await;
+    a_custom_callback_is_queued_once(store).await;
     webhook_endpoints_secrets_and_mail_setting(store).await;
     the_database_refuses_unknown_states(store).await;
     an_extension_keeps_tables_of_its_own(store).await;

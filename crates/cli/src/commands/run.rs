@@ -1,6 +1,9 @@
 //! `kinoflow run`: one job in this process, no server, artifacts to a folder.
 //! It uses the real engine on a throw-away SQLite database and blob directory.
+//! A pipeline that takes no input file is given its parameters as a file
+//! instead (a render spec), whose local file paths are uploaded first.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,9 +12,10 @@ use anyhow::{bail, Context};
 use kinoflow_engine::blobs::LocalBlobs;
 use kinoflow_engine::store::{JobState, Role, SqliteStore, Store};
 use kinoflow_engine::{
-    Engine, EngineConfig, NewUpload, Submission, SubmitError, UploadError, WorkerPool,
+    Engine, EngineConfig, InputKind, NewUpload, Submission, SubmitError, UploadError, WorkerPool,
 };
 use kinoflow_pipelines::PipelineOptions;
+use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use crate::params::parse_params;
@@ -26,13 +30,25 @@ pub async fn run(
     out: &Path,
     options: PipelineOptions,
 ) -> anyhow::Result<()> {
-    let params = parse_params(params)?;
     let workspace = tempfile::tempdir().context("could not make a temporary directory")?;
     let (store, engine) = local_engine(workspace.path(), options).await?;
     let user = store.create_user("cli@localhost", "!", Role::User).await?;
-    let upload_id = match input {
-        Some(path) => Some(upload(&engine, &user.id, path).await?),
-        None => None,
+    let takes_input = engine
+        .pipelines
+        .get(pipeline)
+        .is_some_and(|p| p.input() != InputKind::None);
+    let (upload_id, params) = match input {
+        Some(path) if takes_input => (
+            Some(upload(&engine, &user.id, path).await?),
+            parse_params(params)?,
+        ),
+        Some(spec) => {
+            let mut params = read_spec(spec, params).await?;
+            let base = spec.parent().unwrap_or(Path::new("."));
+            upload_named_files(&engine, &user.id, pipeline, &mut params, base).await?;
+            (None, params)
+        }
+        None => (None, parse_params(params)?),
     };
     let (job, _) = engine
         .submit(Submission {
@@ -101,6 +117,59 @@ async fn upload(engine: &Engine, owner_id: &str, path: &Path) -> anyhow::Result<
         Err(UploadError::Empty) => bail!("{} is empty", path.display()),
         Err(e) => Err(e).with_context(|| format!("could not store {}", path.display())),
     }
+}
+
+/// The parameters of a pipeline that takes no input file, from the file
+/// given instead (a JSON document such as a render spec), with the
+/// `--param`s laid over it.
+async fn read_spec(spec: &Path, pairs: &[String]) -> anyhow::Result<Value> {
+    let text = tokio::fs::read_to_string(spec)
+        .await
+        .with_context(|| format!("could not read {}", spec.display()))?;
+    let mut params: Value = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a JSON parameters document", spec.display()))?;
+    let Value::Object(fields) = &mut params else {
+        bail!("{} must hold a JSON object of parameters", spec.display());
+    };
+    if let Value::Object(overrides) = parse_params(pairs)? {
+        fields.extend(overrides);
+    }
+    Ok(params)
+}
+
+/// Uploads the local files that the parameters name where the pipeline
+/// expects upload ids (a render's scene images), and puts their ids there.
+/// Paths are relative to `base`, the spec's folder; a value that is no
+/// file is left for the submission's checks to judge.
+async fn upload_named_files(
+    engine: &Engine,
+    owner_id: &str,
+    pipeline: &str,
+    params: &mut Value,
+    base: &Path,
+) -> anyhow::Result<()> {
+    let Some(pipeline) = engine.pipelines.get(pipeline) else {
+        return Ok(());
+    };
+    let mut uploaded: HashMap<PathBuf, String> = HashMap::new();
+    for reference in pipeline.referenced_uploads(params) {
+        let path = base.join(&reference.upload_id);
+        if !path.is_file() {
+            continue;
+        }
+        let id = match uploaded.get(&path) {
+            Some(id) => id.clone(),
+            None => {
+                let id = upload(engine, owner_id, &path).await?;
+                uploaded.insert(path, id.clone());
+                id
+            }
+        };
+        if let Some(slot) = params.pointer_mut(&reference.pointer) {
+            *slot = Value::String(id);
+        }
+    }
+    Ok(())
 }
 
 /// Shows the job's progress until it ends (Ctrl-C cancels it).

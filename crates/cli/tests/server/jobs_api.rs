@@ -147,6 +147,7 @@ async fn operations_routes_answer() {
             "noop",
             "probe",
             "relevance",
+            "render",
             "sleep"
         ]
     );
@@ -250,7 +251,14 @@ async fn the_sleep_pipeline_is_offered_only_when_test_pipelines_are_enabled() {
     let pipelines = expect(client.get("/v1/pipelines").await, StatusCode::OK).await;
     assert_eq!(
         pipeline_names(&pipelines),
-        ["biomech", "emotion", "frames", "probe", "relevance"]
+        [
+            "biomech",
+            "emotion",
+            "frames",
+            "probe",
+            "relevance",
+            "render"
+        ]
     );
     let sleep = json!({"pipeline": "sleep", "params": {"seconds": 0}});
     let body = expect(

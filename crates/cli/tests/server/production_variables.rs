@@ -2,7 +2,9 @@
 //! created, trained on a CSV (a `relevance` job), its status followed until
 //! `completed`, its ranking in the client's shape, deleted; another user's
 //! machines 404; bad requests in FastAPI's shapes; the trainer's webhook
-//! refused without its secret; anonymous callers only when allowed.
+//! refused without its secret; anonymous callers only when allowed. And the
+//! relevance service's API as the original backend called it, its signed
+//! callback heard by a real receiver.
 
 use std::time::Duration;
 
@@ -11,6 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::harness::{eventually, expect, Client, Server};
+use crate::receiver::{verifies, Receiver};
 
 const SECRET: &str = "trainer-secret-for-tests";
 
@@ -28,9 +31,21 @@ fn plant_csv() -> Vec<u8> {
     text.into_bytes()
 }
 
+/// The backend's `POST /train/` with `query`.
 async fn train(
     client: &Client,
     query: &str,
+    name: &str,
+    kind: &str,
+    bytes: Vec<u8>,
+) -> reqwest::Response {
+    train_at(client, &format!("/train/?{query}"), name, kind, bytes).await
+}
+
+/// A CSV posted to `path` as multipart `file`.
+async fn train_at(
+    client: &Client,
+    path: &str,
     name: &str,
     kind: &str,
     bytes: Vec<u8>,
@@ -40,7 +55,7 @@ async fn train(
         .mime_str(kind)
         .unwrap();
     client
-        .request(Method::POST, &format!("/train/?{query}"))
+        .request(Method::POST, path)
         .multipart(Form::new().part("file", part))
         .send()
         .await
@@ -392,4 +407,170 @@ async fn anonymous_callers_only_when_the_operator_allows_them() {
     .await;
     let list = expect(anonymous.get("/machines/").await, StatusCode::OK).await;
     assert_eq!(list, json!([machine]));
+}
+
+/// The relevance service's `POST /train` query for `model_id`, calling back `url`.
+fn model_training(model_id: i64, url: &str) -> String {
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("model_id", &model_id.to_string())
+        .append_pair("url", url)
+        .append_pair("target_column", "output")
+        .finish();
+    format!("/train?{query}")
+}
+
+async fn create_model(client: &Client, name: &str) -> i64 {
+    let created = client
+        .request(Method::POST, &format!("/models?model_name={name}"))
+        .send()
+        .await
+        .unwrap();
+    expect(created, StatusCode::OK).await["model_id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_relevance_services_api_trains_and_calls_back_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::in_process(dir.path(), &["--webhook-allow-private", "true"]);
+    let backend = server.user("backend@example.com").await;
+    let stranger = server.user("elsewhere@example.com").await;
+    let (receiver, receiver_base) = Receiver::start().await;
+
+    let model_id = create_model(&backend, "Linha%202").await;
+    // A model is none of the web client's machines.
+    assert_eq!(
+        expect(backend.get("/machines/").await, StatusCode::OK).await,
+        json!([])
+    );
+    let as_machine = backend.get(&format!("/machines/{model_id}")).await;
+    assert_eq!(as_machine.status(), StatusCode::NOT_FOUND);
+    let untrained = backend.get(&format!("/ranking?model_id={model_id}")).await;
+    assert_eq!(expect(untrained, StatusCode::OK).await, json!([]));
+
+    let started = train_at(
+        &backend,
+        &model_training(model_id, &format!("{receiver_base}/trained")),
+        "log.csv",
+        "text/csv",
+        plant_csv(),
+    )
+    .await;
+    assert_eq!(
+        expect(started, StatusCode::OK).await,
+        json!({"message": "Training started", "model_id": model_id})
+    );
+    let ranking = eventually(Duration::from_secs(180), async || {
+        let ranking = expect(
+            backend.get(&format!("/ranking?model_id={model_id}")).await,
+            StatusCode::OK,
+        )
+        .await;
+        match ranking.as_array() {
+            Some(items) if !items.is_empty() => Ok(ranking),
+            _ => Err(format!("the ranking is {ranking}")),
+        }
+    })
+    .await;
+    assert_eq!(ranking[0]["feature"], "pressure");
+    assert_eq!(
+        ranking[0]["direction"],
+        "aumentar a variável tende a aumentar a produção"
+    );
+
+    let calls = receiver.wait_for("trained", 1).await;
+    let call = &calls[0];
+    let body: Value = serde_json::from_slice(&call.body).unwrap();
+    assert_eq!(body["model_id"], model_id);
+    assert_eq!(body["status"], "completed");
+    assert!(body["metrics"]["r2"].as_f64().unwrap() > 0.8, "{body}");
+    assert!(body["metrics"]["n_train"].is_number(), "{body}");
+    let secret = expect(
+        backend.get("/v1/webhooks/callback-secret").await,
+        StatusCode::OK,
+    )
+    .await["secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(verifies(&secret, call));
+    // Every look at the ended training after the first queues nothing new.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.at("trained").len(), 1);
+
+    // Another user can neither read nor delete it.
+    let theirs = stranger.get(&format!("/ranking?model_id={model_id}")).await;
+    assert_eq!(
+        detail(theirs, StatusCode::NOT_FOUND).await,
+        "Model not found"
+    );
+    let their_delete = stranger.delete(&format!("/models/{model_id}")).await;
+    expect(their_delete, StatusCode::OK).await;
+    let still = backend.get(&format!("/ranking?model_id={model_id}")).await;
+    assert_eq!(expect(still, StatusCode::OK).await, ranking);
+
+    // Deleted, and deleted again: 200 both times, as the backend needs.
+    for _ in 0..2 {
+        assert_eq!(
+            expect(
+                backend.delete(&format!("/models/{model_id}")).await,
+                StatusCode::OK
+            )
+            .await,
+            json!({"model_id": model_id, "status": "deleted"})
+        );
+    }
+    let gone = backend.get(&format!("/ranking?model_id={model_id}")).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_relevance_services_bad_requests_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::in_process(dir.path(), &["--workers", "0"]);
+    let backend = server.user("careful@example.com").await;
+    let model_id = create_model(&backend, "Forno").await;
+
+    let nameless = backend
+        .request(Method::POST, "/models")
+        .send()
+        .await
+        .unwrap();
+    let nameless = detail(nameless, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(nameless[0]["loc"], json!(["query", "model_name"]));
+    let word = detail(
+        backend.get("/ranking?model_id=abc").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
+    assert_eq!(word[0]["loc"], json!(["query", "model_id"]));
+    let bad_path = backend.delete("/models/abc").await;
+    assert_eq!(bad_path.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // An internal address is not called unless the operator allows it:
+    // refused before anything is queued.
+    let internal = train_at(
+        &backend,
+        &model_training(model_id, "http://127.0.0.1:9/hook"),
+        "log.csv",
+        "text/csv",
+        plant_csv(),
+    )
+    .await;
+    let reason = detail(internal, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert!(reason.as_str().unwrap().starts_with("url: "), "{reason}");
+    let unknown = train_at(
+        &backend,
+        &model_training(999_999, "https://example.com/hook"),
+        "log.csv",
+        "text/csv",
+        plant_csv(),
+    )
+    .await;
+    assert_eq!(
+        detail(unknown, StatusCode::NOT_FOUND).await,
+        "Model not found"
+    );
+    let jobs = expect(backend.get("/v1/jobs").await, StatusCode::OK).await;
+    assert_eq!(jobs["jobs"], json!([]), "{jobs}");
 }

@@ -14,6 +14,7 @@ use crate::backoff::retry_delay;
 use crate::engine::Engine;
 use crate::pipeline::{JobContext, Pipeline, PipelineError, RunSummary};
 use crate::progress::ProgressReporter;
+use crate::references;
 use crate::stop::{JobStop, StopReason};
 
 /// A run that is over, waiting for its end to be committed.
@@ -99,10 +100,18 @@ impl Run {
         let scratch = self.engine.config.attempt_scratch(&job.id, job.attempts);
         let _scratch = Scratch::make(pipeline.as_ref(), &scratch).await?;
         let input = self.input_path(&scratch).await?;
+        let uploads = references::fetch_all(
+            self.engine.store.as_ref(),
+            self.engine.blobs.as_ref(),
+            &pipeline.referenced_uploads(&job.params),
+            &scratch,
+        )
+        .await?;
         let ctx = JobContext {
             job_id: job.id.clone(),
             attempt: job.attempts,
             input,
+            uploads,
             params: job.params.clone(),
             progress: self.progress.clone(),
             cancel: self.stop.token().clone(),

@@ -21,6 +21,7 @@ use crate::state::AppState;
 use error::{plain_errors_as, ErrorShape};
 
 pub use deep_emotion::socket_io;
+pub use production_variables::announce_trainings;
 
 use kinoflow_engine::store::Store;
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::records::{MachineRow, Machines};
+use super::records::{Kind, MachineRow, Machines};
 use super::vocabulary::{Invalid, MachineView};
 use super::ProductionError;
 use crate::auth::{AuthUser, MaybeAnonymous};
@@ -44,7 +44,7 @@ pub async fn create(
 ) -> Result<Json<MachineView>, ProductionError> {
     let name = machine_name(&body)?;
     let machine = Machines(state.store.as_ref())
-        .create(&user.id, &name)
+        .create(&user.id, &name, Kind::Machine)
         .await?;
     Ok(Json(MachineView::new(&machine, None)))
 }
@@ -62,6 +62,19 @@ pub async fn create_unslashed(
     create(state, user, body).await
 }
 
+/// `name` trimmed, when it is 1 to [`MAX_NAME_CHARS`] characters; a 422
+/// naming `field` otherwise.
+pub fn checked_name(name: &str, field: &str) -> Result<String, ProductionError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::unprocessable(format!(
+            "{field} must be 1 to {MAX_NAME_CHARS} characters"
+        ))
+        .into());
+    }
+    Ok(name.to_owned())
+}
+
 /// The `machine_name` of a JSON body, trimmed and not empty.
 fn machine_name(body: &Bytes) -> Result<String, ProductionError> {
     let value: Value = serde_json::from_slice(body).map_err(|e| {
@@ -74,20 +87,11 @@ fn machine_name(body: &Bytes) -> Result<String, ProductionError> {
             + e.column().saturating_sub(1);
         Invalid::not_json(position, &e)
     })?;
-    let name = match value.get("machine_name") {
-        None | Some(Value::Null) => return Err(Invalid::missing(["body", "machine_name"]).into()),
-        Some(Value::String(name)) => name.trim().to_owned(),
-        Some(other) => {
-            return Err(Invalid::not_a_string(["body", "machine_name"], other.clone()).into())
-        }
-    };
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
-        return Err(ApiError::unprocessable(format!(
-            "machine_name must be 1 to {MAX_NAME_CHARS} characters"
-        ))
-        .into());
+    match value.get("machine_name") {
+        None | Some(Value::Null) => Err(Invalid::missing(["body", "machine_name"]).into()),
+        Some(Value::String(name)) => checked_name(name, "machine_name"),
+        Some(other) => Err(Invalid::not_a_string(["body", "machine_name"], other.clone()).into()),
     }
-    Ok(name)
 }
 
 /// The caller's machines.
@@ -162,17 +166,28 @@ pub async fn owned_machine(
     machine_of(state, user, id).await
 }
 
-/// The caller's machine `id`, or 404.
+/// The caller's machine `id` (not a model of the relevance service's API), or 404.
 pub async fn machine_of(
     state: &AppState,
     user: &AuthUser,
     id: i64,
 ) -> Result<MachineRow, ProductionError> {
-    Machines(state.store.as_ref())
+    owned_row(state, user, id)
+        .await?
+        .filter(|row| row.is(Kind::Machine))
+        .ok_or_else(|| ApiError::not_found("Machine").into())
+}
+
+/// The caller's row `id`, machine or model.
+pub async fn owned_row(
+    state: &AppState,
+    user: &AuthUser,
+    id: i64,
+) -> Result<Option<MachineRow>, ApiError> {
+    Ok(Machines(state.store.as_ref())
         .get(id)
         .await?
-        .filter(|machine| machine.owner_id == user.id)
-        .ok_or_else(|| ApiError::not_found("Machine").into())
+        .filter(|row| row.owner_id == user.id))
 }
 
 /// A machine's latest training job, while it exists.

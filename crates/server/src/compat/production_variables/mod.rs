@@ -4,13 +4,18 @@
 //! its ranking that job's, in the words its web client reads. The original
 //! had no authentication: these routes take a token, or none when the
 //! operator allows anonymous callers; the trainer's webhook takes its own
-//! secret.
+//! secret. The relevance service that the original backend called is
+//! served too (`models`), with its callbacks (`callbacks`).
 
+mod callbacks;
 mod machines;
+mod models;
 mod ranking;
 mod records;
 mod training;
 mod vocabulary;
+
+pub use callbacks::announce_trainings;
 
 use axum::response::{IntoResponse, Response};
 use kinoflow_engine::store::Store;
@@ -63,6 +68,9 @@ pub fn router() -> OpenApiRouter<AppState> {
             machines::list_unslashed
         ))
         .routes(routes!(machines::get, machines::delete))
+        .routes(routes!(models::create))
+        .routes(routes!(models::create_slashed))
+        .routes(routes!(models::delete))
         .routes(routes!(ranking::ranking))
         .routes(routes!(ranking::ranking_unslashed))
         .routes(routes!(training::webhook))

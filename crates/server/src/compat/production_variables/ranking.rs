@@ -1,8 +1,11 @@
 //! A machine's ranking in the shape its web client reads: an array sorted by
 //! `score_final`, each item with the numbers it charts and the direction in
-//! Portuguese words, and the model's metrics.
+//! Portuguese words, and the model's metrics. The relevance service's
+//! ranking (by `model_id`) is the same array alone, which the backend
+//! passed on to the web client as it was.
 
 use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kinoflow_engine::store::JobState;
 use kinoflow_pipelines::artifacts::relevance::{METRICS, RANKING_JSON};
@@ -12,6 +15,8 @@ use tokio::io::AsyncReadExt;
 use utoipa::ToSchema;
 
 use super::machines::{machine_of, training_job};
+use super::models;
+use super::records::MachineRow;
 use super::vocabulary::direction_words;
 use super::{integer_query, ProductionError};
 use crate::auth::MaybeAnonymous;
@@ -48,20 +53,32 @@ pub struct RankingAnswer {
 }
 
 /// The ranking of a trained machine; `{"ranking": [], "metrics": null}`
-/// before.
+/// before. With `model_id` instead of `machine_id` it is the relevance
+/// service's call, answered with the ranking array alone.
 #[utoipa::path(get, path = "/ranking/", tag = "production-variables", operation_id = "production_ranking",
     security((), ("bearer" = [])),
-    params(("machine_id" = i64, Query, description = "The machine")),
+    params(("machine_id" = Option<i64>, Query, description = "The machine"),
+           ("model_id" = Option<i64>, Query, description = "The model, when the relevance service's API is called instead")),
     responses((status = 200, body = RankingAnswer), (status = 404, body = DetailBody),
               (status = 422, description = "FastAPI's validation list")))]
 pub async fn ranking(
     State(state): State<AppState>,
     MaybeAnonymous(user): MaybeAnonymous,
     RawQuery(query): RawQuery,
-) -> Result<Json<RankingAnswer>, ProductionError> {
+) -> Result<Response, ProductionError> {
+    if models::names_a_model(query.as_deref()) {
+        let model = models::model_in(&state, &user, query.as_deref()).await?;
+        let answer = answer_for(&state, &model).await?;
+        return Ok(Json(answer.ranking).into_response());
+    }
     let machine_id = integer_query(query.as_deref(), "machine_id")?;
     let machine = machine_of(&state, &user, machine_id).await?;
-    let job = training_job(&state, &machine).await?;
+    Ok(Json(answer_for(&state, &machine).await?).into_response())
+}
+
+/// What a machine's (or model's) latest training says.
+async fn answer_for(state: &AppState, machine: &MachineRow) -> Result<RankingAnswer, ApiError> {
+    let job = training_job(state, machine).await?;
     let trained = job
         .as_ref()
         .filter(|job| job.state == JobState::Succeeded && machine.reported_status.is_none());
@@ -70,22 +87,27 @@ pub async fn ranking(
             .reported_metrics
             .as_deref()
             .and_then(|m| serde_json::from_str(m).ok());
-        return Ok(Json(RankingAnswer {
+        return Ok(RankingAnswer {
             ranking: Vec::new(),
             metrics: reported,
-        }));
+        });
     };
     // A job whose results were deleted (by retention, say) has none to show.
-    let ranking = result_json(&state, &job.id, RANKING_JSON).await?;
-    let metrics = result_json(&state, &job.id, METRICS).await?;
-    Ok(Json(RankingAnswer {
+    let ranking = result_json(state, &job.id, RANKING_JSON).await?;
+    Ok(RankingAnswer {
         ranking: ranking
             .as_ref()
             .and_then(Value::as_array)
             .map(|items| items.iter().map(web_item).collect())
             .unwrap_or_default(),
-        metrics: metrics.as_ref().map(shown_metrics),
-    }))
+        metrics: job_metrics(state, &job.id).await?,
+    })
+}
+
+/// The metrics of training `job_id` that the web client shows, if it has them.
+pub async fn job_metrics(state: &AppState, job_id: &str) -> Result<Option<Value>, ApiError> {
+    let metrics = result_json(state, job_id, METRICS).await?;
+    Ok(metrics.as_ref().map(shown_metrics))
 }
 
 /// The ranking (the path without its slash).
@@ -97,7 +119,7 @@ pub async fn ranking_unslashed(
     state: State<AppState>,
     user: MaybeAnonymous,
     query: RawQuery,
-) -> Result<Json<RankingAnswer>, ProductionError> {
+) -> Result<Response, ProductionError> {
     ranking(state, user, query).await
 }
 

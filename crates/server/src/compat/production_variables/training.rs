@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::machines::machine_of;
+use super::models;
 use super::records::Machines;
 use super::vocabulary::Invalid;
 use super::{integer_query, text_query, ProductionError, PIPELINE};
@@ -38,13 +39,29 @@ pub struct TrainForm {
 #[derive(Serialize, ToSchema)]
 pub struct Message {
     message: &'static str,
+    /// The model trained, when the relevance service's API was called.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_id: Option<i64>,
+}
+
+impl Message {
+    pub fn started(model_id: Option<i64>) -> Self {
+        Self {
+            message: "Training started",
+            model_id,
+        }
+    }
 }
 
 /// Trains the machine's model on a CSV: `machine_id` and `target_column`
-/// in the query, the file as multipart `file`.
+/// in the query, the file as multipart `file`. With `model_id` (and `url`)
+/// instead of `machine_id`, it is the relevance service's call: see
+/// [`models::train`].
 #[utoipa::path(post, path = "/train/", tag = "production-variables", operation_id = "production_train",
     security((), ("bearer" = [])),
-    params(("machine_id" = i64, Query, description = "The machine"),
+    params(("machine_id" = Option<i64>, Query, description = "The machine"),
+           ("model_id" = Option<i64>, Query, description = "The model, when the relevance service's API is called instead"),
+           ("url" = Option<String>, Query, description = "With `model_id`: the URL called when the training ends"),
            ("target_column" = String, Query, description = "The column to explain")),
     request_body(content = TrainForm, content_type = "multipart/form-data"),
     responses((status = 200, body = Message), (status = 400, body = DetailBody),
@@ -56,19 +73,17 @@ pub async fn train(
     RawQuery(query): RawQuery,
     request: Request,
 ) -> Result<Json<Message>, ProductionError> {
+    if models::names_a_model(query.as_deref()) {
+        return models::train(&state, &user, query.as_deref(), request).await;
+    }
     let machine_id = integer_query(query.as_deref(), "machine_id")?;
     let target = text_query(query.as_deref(), "target_column")?;
     let machine = machine_of(&state, &user, machine_id).await?;
-    let mut form = FileForm::from_request(&state, &user, request, &[]).await?;
-    let started = start_training(&state, &user, &form, &target).await;
-    form.keep_if(&state, started.is_ok()).await;
-    let job_id = started?;
+    let job_id = queue_training(&state, &user, request, &target).await?;
     Machines(state.store.as_ref())
-        .start_training(machine.id, &job_id)
+        .start_training(machine.id, &job_id, None)
         .await?;
-    Ok(Json(Message {
-        message: "Training started",
-    }))
+    Ok(Json(Message::started(None)))
 }
 
 /// Trains the machine's model (the path without its slash).
@@ -85,6 +100,20 @@ pub async fn train_unslashed(
     request: Request,
 ) -> Result<Json<Message>, ProductionError> {
     train(state, user, query, request).await
+}
+
+/// Queues the `relevance` job of the request's CSV (multipart `file`); its
+/// id. The upload is kept only when the job was queued.
+pub async fn queue_training(
+    state: &AppState,
+    user: &AuthUser,
+    request: Request,
+    target: &str,
+) -> Result<String, ProductionError> {
+    let mut form = FileForm::from_request(state, user, request, &[]).await?;
+    let started = start_training(state, user, &form, target).await;
+    form.keep_if(state, started.is_ok()).await;
+    started
 }
 
 /// Queues the `relevance` job of the form's CSV; its id.
