@@ -5,7 +5,8 @@ by MoviePy 1.0.3 and by kinoflow in the same run.
 The media: six stills of people (the photos in ../shared/testdata and three
 frames of its pedestrian video), a narration a scene spoken by espeak-ng
 with its word timings (spread over the words by their length), music made
-from ffmpeg sources.
+from ffmpeg sources. The stills are made RGB PNGs first (MoviePy 1.0.3
+cannot composite a greyscale one).
 
 MoviePy reproduces the original ShortsAI worker's layout: each scene as long
 as its narration, the still centre-cropped and static, one TextClip a word
@@ -115,7 +116,13 @@ def timings(text, seconds):
 def media():
     """The stills, narrations and music, made once."""
     os.makedirs(CACHE, exist_ok=True)
-    stills = [os.path.join(TESTDATA, name) for name in ("astronaut.png", "messi5.jpg", "basketball1.png")]
+    # As RGB PNGs: MoviePy 1.0.3 cannot composite a greyscale still.
+    stills = []
+    for name in ("astronaut.png", "messi5.jpg", "basketball1.png"):
+        still = os.path.join(CACHE, os.path.splitext(name)[0] + ".png")
+        if not os.path.exists(still):
+            ffmpeg("-i", os.path.join(TESTDATA, name), "-pix_fmt", "rgb24", still)
+        stills.append(still)
     for second in (10, 40, 70):
         still = os.path.join(CACHE, f"walkers{second}.png")
         if not os.path.exists(still):
