@@ -10,7 +10,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 use crate::harness::{
-    expect, ffmpeg_children, field_names, fixture, long_video, make_video, Server, BIN,
+    expect, ffmpeg_children, field_names, fixture, long_video, make_video, no_ffmpeg_left, Server,
+    BIN,
 };
 
 /// 8 s at 10 fps whose colour changes every second: second k is
@@ -290,15 +291,7 @@ async fn cancelling_a_frames_job_leaves_no_ffmpeg_behind() {
         })
         .await;
     assert_eq!(job["artifacts"], json!([]));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !ffmpeg_children(server.pid()).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "left behind: {:?}",
-            ffmpeg_children(server.pid())
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    no_ffmpeg_left(server.pid()).await;
 }
 
 #[test]

@@ -59,6 +59,20 @@ pub fn ffmpeg_children(pid: u32) -> Vec<String> {
     found
 }
 
+/// Waits up to 10 s for `pid` to have no ffmpeg child left; fails naming
+/// those still there.
+pub async fn no_ffmpeg_left(pid: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !ffmpeg_children(pid).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "left behind: {:?}",
+            ffmpeg_children(pid)
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 /// A 640×360 H.264 video of `seconds` at 30 frames a second: extracting
 /// every frame of it as PNG takes long enough to act while ffmpeg runs.
 pub fn long_video(dir: &Path, seconds: u32) -> PathBuf {

@@ -12,8 +12,8 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use crate::harness::{
-    expect, ffmpeg_children, field_names, fixture, make_video, read_json, run_pipeline,
-    run_succeeds, Server,
+    expect, ffmpeg_children, field_names, fixture, make_video, no_ffmpeg_left, read_json,
+    run_pipeline, run_succeeds, Server,
 };
 
 const WIDTH: usize = 360;
@@ -358,14 +358,7 @@ async fn cancelling_a_render_leaves_no_ffmpeg_behind() {
         })
         .await;
     assert_eq!(ended["artifacts"], json!([]));
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !ffmpeg_children(server.pid()).is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "ffmpeg was left running"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    no_ffmpeg_left(server.pid()).await;
 }
 
 #[test]

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::records::{Kind, MachineRow, Machines};
 use super::vocabulary::{Invalid, MachineView};
-use super::ProductionError;
+use super::{integer_at, ProductionError};
 use crate::auth::{AuthUser, MaybeAnonymous};
 use crate::compat::error::DetailBody;
 use crate::error::{ApiError, ErrorBody};
@@ -159,11 +159,7 @@ pub async fn owned_machine(
     user: &AuthUser,
     id: &str,
 ) -> Result<MachineRow, ProductionError> {
-    let id: i64 = id
-        .trim()
-        .parse()
-        .map_err(|_| Invalid::not_an_integer(["path", "machine_id"], id))?;
-    machine_of(state, user, id).await
+    machine_of(state, user, integer_at(id, ["path", "machine_id"])?).await
 }
 
 /// The caller's machine `id` (not a model of the relevance service's API), or 404.

@@ -91,10 +91,15 @@ pub async fn prepare(store: &dyn Store) -> anyhow::Result<()> {
 /// when it is missing or not a number.
 fn integer_query(query: Option<&str>, name: &'static str) -> Result<i64, ProductionError> {
     let value = query_param(query, name).ok_or(Invalid::missing(["query", name]))?;
+    integer_at(&value, ["query", name])
+}
+
+/// `value` as an integer id; 422 in FastAPI's shape, at `loc`, when it is not one.
+fn integer_at(value: &str, loc: [&'static str; 2]) -> Result<i64, ProductionError> {
     value
         .trim()
         .parse::<i64>()
-        .map_err(|_| Invalid::not_an_integer(["query", name], &value).into())
+        .map_err(|_| Invalid::not_an_integer(loc, value).into())
 }
 
 /// The text query parameter `name` of `query`: 422 when it is missing.

@@ -13,8 +13,7 @@ use utoipa::ToSchema;
 use super::machines::{checked_name, owned_row};
 use super::records::{Kind, MachineRow, Machines};
 use super::training::{queue_training, Message};
-use super::vocabulary::Invalid;
-use super::{integer_query, text_query, ProductionError};
+use super::{integer_at, integer_query, text_query, ProductionError};
 use crate::auth::{AuthUser, MaybeAnonymous};
 use crate::compat::error::DetailBody;
 use crate::compat::query::query_param;
@@ -85,10 +84,7 @@ pub async fn delete(
     MaybeAnonymous(user): MaybeAnonymous,
     Path(id): Path<String>,
 ) -> Result<Json<ModelDeleted>, ProductionError> {
-    let id: i64 = id
-        .trim()
-        .parse()
-        .map_err(|_| Invalid::not_an_integer(["path", "model_id"], &id))?;
+    let id = integer_at(&id, ["path", "model_id"])?;
     if let Some(model) = owned_row(&state, &user, id).await? {
         Machines(state.store.as_ref()).delete(model.id).await?;
     }
