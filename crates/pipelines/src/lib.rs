@@ -6,15 +6,19 @@ mod failure;
 mod font;
 mod frames;
 mod limits;
+mod narration;
 mod noop;
+mod picture;
 mod probe;
 mod relevance;
 mod render;
 mod sleep;
 mod video;
+mod voice;
 
 use std::path::{Path, PathBuf};
 
+use kinoflow_ai::AiSettings;
 use kinoflow_engine::PipelineRegistry;
 use kinoflow_vision::Runtime;
 
@@ -22,7 +26,9 @@ pub use biomech::BiomechPipeline;
 pub use emotion::EmotionPipeline;
 pub use frames::FramesPipeline;
 pub use limits::VideoLimits;
+pub use narration::NarrationPipeline;
 pub use noop::NoopPipeline;
+pub use picture::PicturePipeline;
 pub use probe::ProbePipeline;
 pub use relevance::RelevancePipeline;
 pub use render::RenderPipeline;
@@ -33,6 +39,8 @@ pub mod artifacts {
     pub use crate::biomech::artifacts as biomech;
     pub use crate::emotion::artifacts as emotion;
     pub use crate::frames::artifacts as frames;
+    pub use crate::narration::artifacts as narration;
+    pub use crate::picture::artifacts as picture;
     pub use crate::relevance::artifacts as relevance;
     pub use crate::render::artifacts as render;
 }
@@ -48,6 +56,9 @@ pub struct PipelineOptions {
     pub inference: Runtime,
     /// How large a video and how much work one job may be.
     pub limits: VideoLimits,
+    /// The AI provider that draws pictures and may speak narration; none:
+    /// `picture` jobs fail saying so, narration is spoken by espeak-ng.
+    pub ai: Option<AiSettings>,
     /// Offer `sleep`, which only waits, and `noop`: for tests and benchmarks.
     pub test_pipelines: bool,
 }
@@ -76,6 +87,10 @@ pub fn all(options: PipelineOptions) -> PipelineRegistry {
         hwaccel: options.hwaccel,
         limits: options.limits,
     });
+    registry.register(NarrationPipeline {
+        ai: options.ai.clone(),
+    });
+    registry.register(PicturePipeline { ai: options.ai });
     registry.register(ProbePipeline {
         limits: options.limits,
     });

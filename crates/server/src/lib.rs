@@ -151,7 +151,7 @@ pub async fn serve(
     let address: SocketAddr = listener.local_addr()?;
     compat::prepare_tables(store.as_ref()).await?;
     let state = AppState::new(engine.clone(), store, config, address, shutdown.clone());
-    compat::announce_trainings(&state);
+    compat::watch(&state);
     let pool = WorkerPool::start(engine.clone(), workers);
     tracing::info!(%address, workers, "listening on http://{address}");
     let http = listener::serve(listener, app(state), config.connections, shutdown.clone());

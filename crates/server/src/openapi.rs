@@ -23,7 +23,8 @@ use utoipa::OpenApi;
         (name = "biomechanics", description = "The original biomechanics server's API, at its own paths; errors as {\"detail\": …}"),
         (name = "frame-extraction", description = "The original frame-extraction service's API, at its own paths; errors of its video routes as {\"detail\": …}"),
         (name = "production-variables", description = "The production-variables service's API, at its own paths; errors as {\"detail\": …}"),
-        (name = "deepemotion", description = "The DeepEmotion API, under /api/v2; errors as {\"error\": \"…\"}, live progress over Socket.IO at /socket.io")
+        (name = "deepemotion", description = "The DeepEmotion API, under /api/v2; errors as {\"error\": \"…\"}, live progress over Socket.IO at /socket.io"),
+        (name = "shortsai", description = "ShortsAI's API, under /api: projects, scenes, the generation workflow, AI, renders and assets; errors as {\"error\": \"…\"}")
     )
 )]
 struct ApiDoc;

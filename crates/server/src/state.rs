@@ -4,6 +4,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kinoflow_ai::AiSettings;
 use kinoflow_engine::store::Store;
 use kinoflow_engine::Engine;
 use tokio_util::sync::CancellationToken;
@@ -44,6 +45,8 @@ pub struct ServerConfig {
     pub cors_origins: Vec<axum::http::HeaderValue>,
     /// How the compatible APIs differ from the originals, where an operator chooses.
     pub compat: CompatSettings,
+    /// The AI provider that writes scripts and draws pictures, if any.
+    pub ai: Option<AiSettings>,
 }
 
 /// Choices for the compatible APIs.
@@ -58,6 +61,9 @@ pub struct CompatSettings {
     /// The secret an external trainer sends to the production-variables
     /// webhook; none: the webhook refuses everyone.
     pub trainer_secret: Option<String>,
+    /// The secret an external render worker sends to ShortsAI's webhook;
+    /// none: the webhook is off.
+    pub worker_secret: Option<String>,
 }
 
 /// The handlers' shared state.
@@ -86,6 +92,7 @@ pub struct AppState {
     pub inference: &'static str,
     pub cors_origins: Arc<[axum::http::HeaderValue]>,
     pub compat: CompatSettings,
+    pub ai: Option<AiSettings>,
     pub http_metrics: HttpMetrics,
     /// Cancelled when the server shuts down, so long-lived streams end.
     pub shutdown: CancellationToken,
@@ -115,6 +122,7 @@ impl AppState {
             inference: config.inference,
             cors_origins: config.cors_origins.clone().into(),
             compat: config.compat.clone(),
+            ai: config.ai.clone(),
             http_metrics,
             shutdown,
             engine,

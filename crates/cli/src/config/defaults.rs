@@ -73,3 +73,8 @@ pub const SWEEP_INTERVAL_S: f64 = 3600.0;
 
 /// The `sleep` pipeline (for tests and benchmarks) is not offered.
 pub const TEST_PIPELINES: bool = false;
+
+/// The models asked for when the operator names none: OpenAI's.
+pub const AI_CHAT_MODEL: &str = "gpt-4o-mini";
+pub const AI_IMAGE_MODEL: &str = "gpt-image-1";
+pub const AI_TIMEOUT_S: f64 = 120.0;

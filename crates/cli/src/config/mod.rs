@@ -49,6 +49,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     #[serde(flatten)]
     pub compat: CompatConfig,
+    #[serde(flatten)]
+    pub ai: AiConfig,
     /// Last: its per-pipeline table must follow every plain key in TOML.
     #[serde(flatten)]
     pub jobs: JobsConfig,
@@ -136,6 +138,18 @@ pub struct CompatConfig {
     pub socketio_public_progress: bool,
     pub deepemotion_max_duration_s: Option<f64>,
     pub trainer_secret: Option<Secret>,
+    pub worker_secret: Option<Secret>,
+}
+
+/// The AI provider: none unless its URL is set.
+#[derive(Debug, Clone, Serialize)]
+pub struct AiConfig {
+    pub ai_base_url: Option<String>,
+    pub ai_api_key: Option<Secret>,
+    pub ai_chat_model: String,
+    pub ai_image_model: String,
+    pub ai_speech_model: Option<String>,
+    pub ai_timeout_s: f64,
 }
 
 /// How jobs run: leases, retries, limits.
@@ -250,6 +264,19 @@ impl Config {
                     .unwrap_or(defaults::SOCKETIO_PUBLIC_PROGRESS),
                 deepemotion_max_duration_s: raw.deepemotion_max_duration_s,
                 trainer_secret: non_empty(raw.trainer_secret).map(Secret::new),
+                worker_secret: non_empty(raw.worker_secret).map(Secret::new),
+            },
+            ai: AiConfig {
+                ai_base_url: non_empty(raw.ai_base_url),
+                ai_api_key: non_empty(raw.ai_api_key).map(Secret::new),
+                ai_chat_model: raw
+                    .ai_chat_model
+                    .unwrap_or_else(|| defaults::AI_CHAT_MODEL.to_owned()),
+                ai_image_model: raw
+                    .ai_image_model
+                    .unwrap_or_else(|| defaults::AI_IMAGE_MODEL.to_owned()),
+                ai_speech_model: non_empty(raw.ai_speech_model),
+                ai_timeout_s: raw.ai_timeout_s.unwrap_or(defaults::AI_TIMEOUT_S),
             },
             jobs: JobsConfig {
                 lease_ttl_s: raw.lease_ttl_s.unwrap_or(defaults::LEASE_TTL_S),
@@ -291,6 +318,7 @@ impl Config {
             ),
             ("idle_timeout_s", self.connections.idle_timeout_s),
             ("sweep_interval_s", uploads.sweep_interval_s),
+            ("ai_timeout_s", self.ai.ai_timeout_s),
         ] {
             if !(0.0..=1e7).contains(&seconds) {
                 bail!("{name} must be a number of seconds between 0 and 10000000");

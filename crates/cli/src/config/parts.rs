@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
+use kinoflow_ai::AiSettings;
 use kinoflow_engine::{EngineConfig, SweeperConfig};
 use kinoflow_notify::{MailSettings, NotifierConfig};
 use kinoflow_pipelines::{PipelineOptions, VideoLimits};
@@ -27,6 +28,7 @@ impl Config {
             models_dir: self.media.models_dir.clone(),
             inference,
             limits: self.video_limits(),
+            ai: self.ai_settings(),
             test_pipelines: self.jobs.test_pipelines,
         }
     }
@@ -117,8 +119,27 @@ impl Config {
                     .trainer_secret
                     .as_ref()
                     .map(|secret| secret.expose().to_owned()),
+                worker_secret: self
+                    .compat
+                    .worker_secret
+                    .as_ref()
+                    .map(|secret| secret.expose().to_owned()),
             },
+            ai: self.ai_settings(),
         }
+    }
+
+    /// The AI provider, when its URL is set.
+    pub fn ai_settings(&self) -> Option<AiSettings> {
+        let ai = &self.ai;
+        Some(AiSettings {
+            base_url: ai.ai_base_url.clone()?,
+            api_key: ai.ai_api_key.as_ref().map(|key| key.expose().to_owned()),
+            chat_model: ai.ai_chat_model.clone(),
+            image_model: ai.ai_image_model.clone(),
+            speech_model: ai.ai_speech_model.clone(),
+            timeout: seconds(ai.ai_timeout_s),
+        })
     }
 
     /// The origins browsers may call the API from; each is checked.

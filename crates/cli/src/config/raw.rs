@@ -103,6 +103,27 @@ pub struct RawSettings {
     /// The secret an external trainer sends (bearer token or ?token=) to the production-variables webhook /webhook/treinamento/ [default: none, the webhook refuses everyone]
     #[arg(long, env = "KINOFLOW_TRAINER_SECRET")]
     pub trainer_secret: Option<String>,
+    /// The secret an external render worker sends (Authorization: Bearer) to ShortsAI's /api/webhooks/job-status [default: none, the webhook is off]
+    #[arg(long, env = "KINOFLOW_WORKER_SECRET", hide_env_values = true)]
+    pub worker_secret: Option<String>,
+    /// An OpenAI-compatible AI API, up to its version, e.g. https://api.openai.com/v1 or http://localhost:11434/v1 (Ollama): writes scripts, draws pictures [default: none, no AI provider]
+    #[arg(long, env = "KINOFLOW_AI_BASE_URL")]
+    pub ai_base_url: Option<String>,
+    /// The AI provider's API key, sent as a bearer token [default: none]
+    #[arg(long, env = "KINOFLOW_AI_API_KEY", hide_env_values = true)]
+    pub ai_api_key: Option<String>,
+    /// The provider's model that writes scripts (chat completions, JSON mode) [default: gpt-4o-mini]
+    #[arg(long, env = "KINOFLOW_AI_CHAT_MODEL")]
+    pub ai_chat_model: Option<String>,
+    /// The provider's model that draws pictures [default: gpt-image-1]
+    #[arg(long, env = "KINOFLOW_AI_IMAGE_MODEL")]
+    pub ai_image_model: Option<String>,
+    /// The provider's model that speaks narration [default: none, narration is spoken by espeak-ng]
+    #[arg(long, env = "KINOFLOW_AI_SPEECH_MODEL")]
+    pub ai_speech_model: Option<String>,
+    /// Seconds one request to the AI provider may take [default: 120]
+    #[arg(long, env = "KINOFLOW_AI_TIMEOUT_S")]
+    pub ai_timeout_s: Option<f64>,
     /// Accept webhook and callback URLs on loopback, private and link-local addresses [default: false]
     #[arg(long, env = "KINOFLOW_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: Option<bool>,

@@ -3,6 +3,7 @@
 
 mod abuse_auth;
 mod access;
+mod ai_provider;
 mod bad_input;
 mod biomech;
 mod cancel;
@@ -29,6 +30,7 @@ mod receiver;
 mod recovery;
 mod relevance;
 mod render;
+mod shortsai;
 mod storage_limits;
 mod stored;
 mod upload_cleanup;

@@ -81,6 +81,26 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/webhook/treinamento"),
     ("get", "/videos/status"),
     ("get", "/videos/download/{video_id}"),
+    ("post", "/api/projects"),
+    ("get", "/api/projects"),
+    ("get", "/api/projects/{id}"),
+    ("patch", "/api/projects/{id}"),
+    ("delete", "/api/projects/{id}"),
+    ("post", "/api/projects/{id}/lock"),
+    ("post", "/api/projects/{id}/unlock"),
+    ("post", "/api/scenes"),
+    ("patch", "/api/scenes/{id}"),
+    ("delete", "/api/scenes/{id}"),
+    ("get", "/api/scenes/{id}/media"),
+    ("post", "/api/workflow/command"),
+    ("get", "/api/workflow/state/{projectId}"),
+    ("get", "/api/events/{projectId}"),
+    ("post", "/api/ai/generate"),
+    ("post", "/api/ai/generate-script"),
+    ("post", "/api/render"),
+    ("get", "/api/render/{id}"),
+    ("post", "/api/webhooks/job-status"),
+    ("get", "/api/assets"),
 ];
 
 #[tokio::test]
@@ -109,6 +129,7 @@ async fn the_openapi_document_is_valid_and_complete() {
         ("/videos/upload", "post", "frame-extraction"),
         ("/api/v2/videos/upload", "post", "deepemotion"),
         ("/machines/", "post", "production-variables"),
+        ("/api/projects", "post", "shortsai"),
     ] {
         assert_eq!(document["paths"][path][method]["tags"][0], tag, "{path}");
     }

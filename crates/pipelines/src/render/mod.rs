@@ -10,7 +10,6 @@ mod fonts;
 mod graph;
 mod params;
 mod timeline;
-mod voice;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,10 +22,10 @@ use kinoflow_media::{inspect, integrated_loudness, run_ffmpeg, MediaKind};
 use serde_json::{json, Value};
 
 use crate::failure::{permanent, transient};
+use crate::voice::{self, Voice};
 use captions::Caption;
 use params::{Motion, RenderSpec, Scene, TransitionKind};
 use timeline::{PreparedScene, Timeline, Visual};
-use voice::Voice;
 
 /// Progress when the scenes are ready, and when the video is written.
 const PREPARED: f64 = 0.1;
@@ -241,7 +240,7 @@ async fn prepare_scene(
     } else if let (true, Some(voice)) = (has_text(scene), voice) {
         let wav = ctx.scratch.join(format!("narration-{index}.wav"));
         let text = scene.narration.clone().unwrap_or_default();
-        let words = speak(voice.clone(), text, wav.clone()).await?;
+        let words = voice::speak(voice.clone(), text, wav.clone()).await?;
         let length = readable(&wav, "narration").await?.unwrap_or(0.0);
         (Some((wav, length)), words)
     } else {
@@ -269,17 +268,6 @@ async fn readable(path: &Path, what: &str) -> Result<Option<f64>, String> {
         .await
         .map(|info| info.duration_s)
         .map_err(|e| format!("its {what} cannot be read: {e}"))
-}
-
-/// Speaks `text` into `wav` off the async threads (synthesis is CPU work).
-async fn speak(
-    voice: Arc<dyn Voice>,
-    text: String,
-    wav: PathBuf,
-) -> Result<Vec<params::WordTiming>, String> {
-    tokio::task::spawn_blocking(move || voice.speak(&text, &wav))
-        .await
-        .map_err(|e| format!("the voice failed: {e}"))?
 }
 
 /// Writes the captions' files; the ASS file's path, when there are captions.

@@ -10,6 +10,7 @@ use kinoflow_engine::{FieldError, UploadRef};
 use kinoflow_media::MediaKind;
 
 use super::fonts;
+pub use crate::voice::{VoiceSettings, WordTiming};
 
 /// The most scenes a render may have.
 pub const MAX_SCENES: usize = 200;
@@ -70,14 +71,6 @@ pub struct Scene {
     pub duration_s: Option<f64>,
     #[serde(default)]
     pub motion: Option<Motion>,
-}
-
-/// When a word is said, in seconds from the scene's start.
-#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
-pub struct WordTiming {
-    pub word: String,
-    pub start: f64,
-    pub end: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -148,28 +141,6 @@ impl Default for Transition {
 pub enum TransitionKind {
     Crossfade,
     Cut,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
-pub struct VoiceSettings {
-    pub engine: String,
-    pub language: String,
-    /// A voice of the engine's; its default for the language when absent.
-    pub voice: Option<String>,
-    /// Words a minute.
-    pub rate: u32,
-}
-
-impl Default for VoiceSettings {
-    fn default() -> Self {
-        Self {
-            engine: "espeak-ng".to_owned(),
-            language: "en".to_owned(),
-            voice: None,
-            rate: 165,
-        }
-    }
 }
 
 /// How the video is encoded (H.264): a quality (`crf`) or a bitrate.

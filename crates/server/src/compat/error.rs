@@ -32,6 +32,19 @@ impl ErrorShape for DetailBody {
     }
 }
 
+/// The body of errors of Flask and Next.js services: `{"error": "…"}`.
+#[derive(Serialize, ToSchema)]
+pub struct MessageBody {
+    /// What went wrong, in words.
+    error: String,
+}
+
+impl ErrorShape for MessageBody {
+    fn from_message(error: String) -> Self {
+        Self { error }
+    }
+}
+
 /// An error answered with body `B`, its status kinoflow's.
 pub struct CompatError<B>(ApiError, PhantomData<B>);
 

@@ -11,6 +11,8 @@ mod error;
 mod frame_extraction;
 mod production_variables;
 mod query;
+mod secret;
+mod shortsai;
 mod states;
 mod tables;
 
@@ -21,14 +23,22 @@ use crate::state::AppState;
 use error::{plain_errors_as, ErrorShape};
 
 pub use deep_emotion::socket_io;
-pub use production_variables::announce_trainings;
 
 use kinoflow_engine::store::Store;
 
 /// Creates or updates the compatible APIs' own tables in the store's database.
 pub async fn prepare_tables(store: &dyn Store) -> anyhow::Result<()> {
     deep_emotion::prepare(store).await?;
-    production_variables::prepare(store).await
+    production_variables::prepare(store).await?;
+    shortsai::prepare(store).await
+}
+
+/// Starts what the compatible APIs watch for in the background, until the
+/// server shuts down: trainings to call back, ShortsAI tasks to finish and
+/// start. Call from within the server's runtime.
+pub fn watch(state: &AppState) {
+    production_variables::announce_trainings(state);
+    shortsai::drive_workflows(state);
 }
 
 /// Every compatible API's routes.
@@ -38,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(deep_emotion::router())
         .merge(frame_extraction::router())
         .merge(production_variables::router())
+        .merge(shortsai::router())
 }
 
 /// One API's router: the `streamed` routes take a video, which streams to

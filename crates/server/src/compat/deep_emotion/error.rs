@@ -9,25 +9,11 @@ use std::collections::BTreeMap;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Serialize;
 use serde_json::{json, Value};
-use utoipa::ToSchema;
 
 use crate::compat::error::ErrorShape;
+pub use crate::compat::error::MessageBody;
 use crate::error::ApiError;
-
-/// The body of DeepEmotion's errors: `{"error": "…"}`.
-#[derive(Serialize, ToSchema)]
-pub struct MessageBody {
-    /// What went wrong, in words.
-    error: String,
-}
-
-impl ErrorShape for MessageBody {
-    fn from_message(error: String) -> Self {
-        Self { error }
-    }
-}
 
 /// An error DeepEmotion's way.
 #[derive(Debug)]

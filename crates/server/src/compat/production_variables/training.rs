@@ -3,12 +3,11 @@
 
 use axum::body::Bytes;
 use axum::extract::{RawQuery, Request, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::Json;
 use kinoflow_engine::Submission;
 use serde::Serialize;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use super::machines::machine_of;
@@ -19,6 +18,7 @@ use super::{integer_query, text_query, ProductionError, PIPELINE};
 use crate::auth::{AuthUser, MaybeAnonymous};
 use crate::compat::error::DetailBody;
 use crate::compat::query::query_param;
+use crate::compat::secret::{bearer_token, same_secret};
 use crate::error::{code, ApiError, ErrorBody};
 use crate::notices::owner_notices;
 use crate::shared::FileForm;
@@ -229,17 +229,8 @@ fn check_trainer(
             "the trainer webhook is off: the operator has set no trainer secret (KINOFLOW_TRAINER_SECRET)",
         ));
     };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.to_owned());
-    let token = bearer.or_else(|| query_param(query, "token"));
-    // Compared as digests, so the comparison's time tells nothing of the secret.
-    let matches = token.is_some_and(|token| {
-        Sha256::digest(token.trim().as_bytes()) == Sha256::digest(secret.trim().as_bytes())
-    });
+    let token = bearer_token(headers).or_else(|| query_param(query, "token"));
+    let matches = token.is_some_and(|token| same_secret(&token, secret));
     if matches {
         Ok(())
     } else {

@@ -1,5 +1,6 @@
 //! Narration spoken from text, with when each word starts. A [`Voice`] is
-//! one engine; [`Espeak`] is the offline default.
+//! one engine; [`Espeak`] is the offline default. The `render` and
+//! `narration` pipelines speak through it.
 //!
 //! espeak-ng's command line cannot say when words are spoken (its SSML
 //! marks are swallowed and `--pho` needs MBROLA), but its library reports
@@ -9,10 +10,40 @@
 //! audio is the same, byte for byte, as `espeak-ng -w` writes.
 
 use std::ffi::{c_char, c_int, c_short, c_uint, c_void, CString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use super::params::{VoiceSettings, WordTiming};
+use serde::Deserialize;
+
+/// When a word is said, in seconds from the scene's start.
+#[derive(Debug, Clone, PartialEq, Deserialize, serde::Serialize)]
+pub struct WordTiming {
+    pub word: String,
+    pub start: f64,
+    pub end: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct VoiceSettings {
+    pub engine: String,
+    pub language: String,
+    /// A voice of the engine's; its default for the language when absent.
+    pub voice: Option<String>,
+    /// Words a minute.
+    pub rate: u32,
+}
+
+impl Default for VoiceSettings {
+    fn default() -> Self {
+        Self {
+            engine: "espeak-ng".to_owned(),
+            language: "en".to_owned(),
+            voice: None,
+            rate: 165,
+        }
+    }
+}
 
 /// An engine that speaks text.
 pub trait Voice: Send + Sync {
@@ -33,6 +64,17 @@ pub fn voice_for(settings: &VoiceSettings) -> Result<Arc<dyn Voice>, String> {
         })),
         other => Err(format!("there is no voice engine {other:?}")),
     }
+}
+
+/// Speaks `text` into `wav` off the async threads (synthesis is CPU work).
+pub async fn speak(
+    voice: Arc<dyn Voice>,
+    text: String,
+    wav: PathBuf,
+) -> Result<Vec<WordTiming>, String> {
+    tokio::task::spawn_blocking(move || voice.speak(&text, &wav))
+        .await
+        .map_err(|e| format!("the voice failed: {e}"))?
 }
 
 /// espeak-ng through its library.
