@@ -56,6 +56,9 @@ pub(crate) trait Dialect: Backend {
     /// progress and counts the jobs they start; `None` where claims are
     /// serial anyway.
     const SERIALIZE_CLAIMS: Option<&'static str>;
+    /// Run first in each step of an extension's schema, so that nodes
+    /// starting together apply it once; `None` where writes are serial anyway.
+    const SERIALIZE_MIGRATIONS: Option<&'static str>;
 
     /// Wakes `wake`'s waiters whenever another process queues a job, until
     /// an error; returns at once where the database cannot tell.

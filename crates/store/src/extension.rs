@@ -6,9 +6,10 @@
 
 use sqlx::{PgPool, Pool, SqlitePool};
 
+use crate::dialect::Dialect;
 use crate::now_ms;
 use crate::repository::StoreResult;
-use crate::sql::{sql, Backend, On};
+use crate::sql::{sql, On};
 
 /// A compatible API's own tables.
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +41,7 @@ pub enum ExtensionDatabase<'a> {
 
 /// Applies the steps of `extension`'s schema that were not applied yet,
 /// each in a transaction with its record.
-pub(crate) async fn migrate<DB: Backend>(
+pub(crate) async fn migrate<DB: Dialect>(
     pool: &Pool<DB>,
     extension: &str,
     steps: &[ExtensionMigration],
@@ -53,12 +54,16 @@ pub(crate) async fn migrate<DB: Backend>(
     Ok(())
 }
 
-async fn apply<DB: Backend>(
+async fn apply<DB: Dialect>(
     pool: &Pool<DB>,
     extension: &str,
     step: &ExtensionMigration,
 ) -> StoreResult<()> {
     let mut tx = pool.begin().await?;
+    if let Some(serialize) = DB::SERIALIZE_MIGRATIONS {
+        // Two nodes starting together: the second waits, then sees the step applied.
+        sql(serialize).execute(&mut tx).await?;
+    }
     let applied = sql("SELECT version FROM extension_migrations \
                        WHERE extension = $1 AND version = $2")
     .bind(extension)

@@ -37,6 +37,8 @@ impl Dialect for Postgres {
     /// take one of their jobs.
     const SERIALIZE_CLAIMS: Option<&'static str> =
         Some("SELECT pg_advisory_xact_lock(hashtext('kinoflow_claims'))");
+    const SERIALIZE_MIGRATIONS: Option<&'static str> =
+        Some("SELECT pg_advisory_xact_lock(hashtext('kinoflow_extension_migrations'))");
 
     fn extension_steps(extension: &Extension) -> &'static [ExtensionMigration] {
         extension.postgres

@@ -36,6 +36,7 @@ impl Dialect for Sqlite {
     /// A claim writes first, and SQLite runs one writing transaction at a
     /// time: claims are serial already.
     const SERIALIZE_CLAIMS: Option<&'static str> = None;
+    const SERIALIZE_MIGRATIONS: Option<&'static str> = None;
 
     fn extension_steps(extension: &Extension) -> &'static [ExtensionMigration] {
         extension.sqlite

@@ -957,3 +957,128 @@ async fn another_user_is_told_nothing_exists_and_bad_bodies_get_the_originals_40
     .await;
     assert!(anonymous["error"].is_string());
 }
+
+#[tokio::test]
+async fn two_nodes_on_postgres_share_projects_events_and_assets() {
+    let database = crate::harness::TestDatabase::create().await;
+    let root = tempfile::tempdir().unwrap();
+    let provider = Provider::start().await;
+    let blobs = root.path().join("shared-blobs");
+    let shared = |workers: &'static str| -> Vec<String> {
+        [
+            "--database-url",
+            database.url.as_str(),
+            "--storage-url",
+            blobs.to_str().unwrap(),
+            "--jwt-secret",
+            "a-shared-secret-for-every-node",
+            "--public-url",
+            "http://kinoflow.test",
+            "--ai-base-url",
+            &provider.base,
+            "--ai-api-key",
+            KEY,
+            "--workers",
+            workers,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let api_only = shared("0");
+    let api = Server::in_process(&root.path().join("api"), &as_args(&api_only));
+    let working = shared("2");
+    let worker = Server::in_process(&root.path().join("worker"), &as_args(&working));
+    let alice = api.user("alice@example.com").await;
+    let mut on_worker = worker.client();
+    on_worker.token = alice.token.clone();
+
+    let project = new_project(&alice, "Across nodes").await;
+    add_scenes(
+        &alice,
+        &project,
+        &[
+            ("a hive", "Bees wake.", 2.0),
+            ("a flower", "They fly.", 2.0),
+        ],
+    )
+    .await;
+    let events = listen(&on_worker, &project);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    command(
+        &alice,
+        json!({"projectId": project, "action": "generate_all"}),
+    )
+    .await;
+    let heard = eventually(GENERATION, async || {
+        let heard = events.lock().unwrap().clone();
+        let ended = heard
+            .iter()
+            .any(|m| m["type"] == "project_status_update" && m["status"] == "completed");
+        if ended {
+            Ok(heard)
+        } else {
+            let state = workflow_state(&alice, &project).await;
+            let jobs = expect(alice.get("/v1/jobs").await, StatusCode::OK).await;
+            Err(format!(
+                "the other node heard {} messages; the state is {state}; the jobs {jobs}",
+                heard.len()
+            ))
+        }
+    })
+    .await;
+    assert!(heard.iter().any(|m| m["type"] == "scene_update"
+        && m["field"] == "audio"
+        && m["status"] == "completed"));
+
+    // What one node made, the other serves.
+    let state = workflow_state(&alice, &project).await;
+    let url = state["scenes"][0]["image_url"].as_str().unwrap();
+    assert!(
+        url.starts_with("http://kinoflow.test/api/assets?url="),
+        "{url}"
+    );
+    assert_eq!(asset(&on_worker, url).await.0, StatusCode::OK);
+    let page = expect(
+        on_worker
+            .get("/api/projects?limit=5&is_archived=false")
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(page["meta"]["total"], 1);
+    let path = format!("/api/projects/{project}/lock");
+    expect(
+        alice.post_json(&path, json!({"session_id": "a"})).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect(
+        on_worker.post_json(&path, json!({"session_id": "b"})).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
+    let unlock = format!("/api/projects/{project}/unlock");
+    expect(
+        on_worker
+            .post_json(&unlock, json!({"session_id": "a", "status": "draft"}))
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    expect(
+        alice.delete(&format!("/api/projects/{project}")).await,
+        StatusCode::OK,
+    )
+    .await;
+    expect(
+        on_worker.get(&format!("/api/projects/{project}")).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    drop((api, worker));
+    database.drop().await;
+}
+
+fn as_args(values: &[String]) -> Vec<&str> {
+    values.iter().map(String::as_str).collect()
+}

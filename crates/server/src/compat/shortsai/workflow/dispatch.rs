@@ -4,8 +4,9 @@
 //! pending audio, pending music. A task is a kinoflow job (so it is
 //! retried, survives restarts and can be cancelled); the project row
 //! names it. Every API node watches every second for tasks that ended and
-//! projects with work to start; two nodes that start the same project's
-//! task at once are told apart by the row, and the loser cancels its job.
+//! projects with work to start; two nodes that start a project's task at
+//! once are told apart by the row: the loser cancels its job and leaves
+//! the statuses alone, the winner marks its asset `processing`.
 //! When nothing is left, a generating project ends `completed`, or
 //! `failed` when an asset failed.
 
@@ -147,9 +148,6 @@ async fn start(state: &AppState, project: &ProjectRow, next: &Next<'_>) -> Resul
             return Ok(false);
         }
     };
-    scenes
-        .set_status(&scene.id, next.kind, PROCESSING, false)
-        .await?;
     let submitted = state
         .engine
         .submit(Submission {
@@ -170,11 +168,16 @@ async fn start(state: &AppState, project: &ProjectRow, next: &Next<'_>) -> Resul
             return Ok(false);
         }
     };
-    if !projects
+    if projects
         .claim_task(&project.id, &job.id, next.kind, Some(&scene.id))
         .await?
     {
-        // Another node started this project's task first.
+        scenes
+            .set_status(&scene.id, next.kind, PROCESSING, false)
+            .await?;
+    } else {
+        // Another node started this project's task first; statuses are
+        // the winner's to set.
         state.engine.cancel(&job.id).await?;
     }
     Ok(true)

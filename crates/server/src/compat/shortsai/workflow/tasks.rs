@@ -11,7 +11,7 @@ use tokio::io::AsyncReadExt;
 
 use super::dispatch::dispatch_next;
 use crate::compat::shortsai::records::{ProjectRow, Projects, SceneRow, Scenes, Task, TaskKind};
-use crate::compat::shortsai::vocabulary::{FAILED, PROCESSING};
+use crate::compat::shortsai::vocabulary::{FAILED, PENDING, PROCESSING, QUEUED};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -40,11 +40,22 @@ pub async fn finish(state: &AppState, task: &Task) -> Result<(), ApiError> {
         Some(id) => scenes.get(id).await?,
         None => None,
     };
-    // An asset set going again, or cancelled, since: its result is not wanted.
-    if let Some(scene) = scene.filter(|scene| scene.status(kind) == PROCESSING) {
+    let succeeded = job
+        .as_ref()
+        .is_some_and(|job| job.state == JobState::Succeeded);
+    if let Some(scene) = scene.filter(|scene| wants_result(scene.status(kind), succeeded)) {
         take_result(state, &project, &scene, kind, job.as_ref()).await?;
     }
     dispatch_next(state, &project.id).await
+}
+
+/// Whether an asset in `status` takes its task's result. A cancelled or
+/// failed asset wants none. A made asset is taken while still `pending`
+/// or `queued` too (a fast job can end before its dispatcher marks it
+/// `processing`), a failure only while `processing` (a `queued` asset
+/// after a cancel is to be made again, not failed by the cancelled job).
+fn wants_result(status: &str, succeeded: bool) -> bool {
+    status == PROCESSING || (succeeded && [PENDING, QUEUED].contains(&status))
 }
 
 async fn take_result(
