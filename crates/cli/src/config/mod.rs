@@ -49,6 +49,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     #[serde(flatten)]
     pub compat: CompatConfig,
+    #[serde(flatten)]
+    pub backup: BackupConfig,
     /// Last: its per-pipeline table must follow every plain key in TOML.
     #[serde(flatten)]
     pub jobs: JobsConfig,
@@ -138,6 +140,15 @@ pub struct CompatConfig {
     pub trainer_secret: Option<Secret>,
 }
 
+/// Where backups go, and how often `serve` writes one.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupConfig {
+    pub backup_dir: PathBuf,
+    /// As given (`6h`); unset: no schedule.
+    pub backup_every: Option<String>,
+    pub backup_keep: usize,
+}
+
 /// How jobs run: leases, retries, limits.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobsConfig {
@@ -166,6 +177,9 @@ impl Config {
             .data_dir
             .unwrap_or_else(|| PathBuf::from(defaults::DATA_DIR));
         let non_empty = |value: Option<String>| value.filter(|v| !v.is_empty());
+        let backup_dir = raw
+            .backup_dir
+            .unwrap_or_else(|| defaults::backup_dir(&data_dir));
         Self {
             node: NodeConfig {
                 bind: raw.bind.unwrap_or_else(|| defaults::BIND.to_owned()),
@@ -251,6 +265,11 @@ impl Config {
                 deepemotion_max_duration_s: raw.deepemotion_max_duration_s,
                 trainer_secret: non_empty(raw.trainer_secret).map(Secret::new),
             },
+            backup: BackupConfig {
+                backup_dir,
+                backup_every: non_empty(raw.backup_every),
+                backup_keep: raw.backup_keep.unwrap_or(defaults::BACKUP_KEEP),
+            },
             jobs: JobsConfig {
                 lease_ttl_s: raw.lease_ttl_s.unwrap_or(defaults::LEASE_TTL_S),
                 completion_window_ms: raw
@@ -272,6 +291,7 @@ impl Config {
         self.check_limits()?;
         self.check_mail()?;
         self.cors_origins()?;
+        self.backup_schedule()?;
         self.inference_settings().map(drop)
     }
 
