@@ -3,6 +3,7 @@
 
 mod abuse_auth;
 mod access;
+mod backup;
 mod bad_input;
 mod biomech;
 mod cancel;
