@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use tokio::io::AsyncRead;
 
 pub use copy::copy_measured;
-pub use local::LocalBlobs;
+pub use local::{LocalBlobs, TEMP_DIR as LOCAL_TEMP_DIR};
 pub use s3::S3Blobs;
 
 /// A stream of an object's bytes.
@@ -125,11 +125,19 @@ pub trait BlobStore: Send + Sync + 'static {
 /// from `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY`), or a directory, as a
 /// path or `file://PATH`.
 pub async fn open(url: &str) -> Result<Arc<dyn BlobStore>, BlobError> {
-    if url.starts_with("s3:") {
-        return Ok(Arc::new(S3Blobs::open_url(url)?));
+    match local_root(url) {
+        Some(directory) => Ok(Arc::new(LocalBlobs::open(directory).await?)),
+        None => Ok(Arc::new(S3Blobs::open_url(url)?)),
     }
-    let directory = url.strip_prefix("file://").unwrap_or(url);
-    Ok(Arc::new(LocalBlobs::open(directory).await?))
+}
+
+/// The directory a storage URL names when the storage is local; `None` for
+/// S3.
+pub fn local_root(url: &str) -> Option<PathBuf> {
+    if url.starts_with("s3:") {
+        return None;
+    }
+    Some(PathBuf::from(url.strip_prefix("file://").unwrap_or(url)))
 }
 
 /// Keys are slash-separated names of letters, digits, `.`, `_` and `-`; no

@@ -12,7 +12,7 @@ use crate::copy::copy_hashed;
 use crate::{validate_key, BlobError, BlobMeta, BlobReader, BlobStore, ByteRange};
 
 /// Where writes in progress live, under the root.
-const TEMP_DIR: &str = ".tmp";
+pub const TEMP_DIR: &str = ".tmp";
 
 /// A blob store in a local directory.
 #[derive(Debug, Clone)]

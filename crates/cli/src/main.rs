@@ -67,6 +67,11 @@ enum Command {
         #[command(flatten)]
         settings: RawSettings,
     },
+    /// Back up, check and restore the database and blobs.
+    Backup {
+        #[command(subcommand)]
+        command: commands::backup::BackupCommand,
+    },
     /// Work with jobs on a server.
     Jobs {
         /// The server's URL
@@ -176,6 +181,7 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
             let options = config.pipeline_options(start_inference(&config)?);
             commands::run::run(&pipeline, file.as_deref(), &params, &out, options).await
         }
+        Command::Backup { command } => commands::backup::run(command).await,
         Command::Jobs {
             server,
             token,

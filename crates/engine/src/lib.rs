@@ -35,7 +35,7 @@ pub use sweeper::{Sweeper, SweeperConfig};
 pub use uploads::{
     presigned_prefix, Announced, Announcement, DeclaredSize, NewUpload, PresignedError, UploadError,
 };
-pub use worker::{WorkerPool, WorkerPoolHandle, ANNOUNCE_INTERVAL};
+pub use worker::{WorkerPool, WorkerPoolHandle, ANNOUNCEMENT_TIMEOUT, ANNOUNCE_INTERVAL};
 
 pub use kinoflow_blobs as blobs;
 pub use kinoflow_store as store;

@@ -5,6 +5,7 @@
 //! per concern over the few differences between the two (a `Dialect`).
 
 mod artifacts;
+mod backup;
 mod dialect;
 mod error;
 mod extension;
@@ -22,6 +23,7 @@ mod uploads;
 mod users;
 mod workers;
 
+pub use backup::{sqlite_file, sqlite_integrity_problems, SchemaVersions};
 pub use error::StoreError;
 pub use extension::{Extension, ExtensionDatabase, ExtensionMigration};
 pub use model::*;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
+use crate::backup::SchemaVersions;
 use crate::error::StoreError;
 use crate::extension::{Extension, ExtensionDatabase};
 use crate::model::*;
@@ -282,6 +283,9 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate_extension(&self, extension: &Extension) -> StoreResult<()>;
     /// The store's database, for a compatible API's queries on its own tables.
     fn extension_database(&self) -> ExtensionDatabase<'_>;
+    /// The store's migrations and the extensions' steps applied, for a
+    /// backup's manifest.
+    async fn schema_versions(&self) -> StoreResult<SchemaVersions>;
 
     // Wake-ups.
     /// Wakes `wake`'s waiters whenever another process queues a job, until an

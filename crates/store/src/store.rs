@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use sqlx::{Database, Pool};
 use tokio::sync::Notify;
 
+use crate::backup::{self, SchemaVersions};
 use crate::dialect::Dialect;
 use crate::extension::{self, Extension, ExtensionDatabase};
 use crate::model::*;
@@ -25,6 +26,14 @@ impl<DB: Database> Clone for SqlStore<DB> {
         Self {
             pool: self.pool.clone(),
         }
+    }
+}
+
+impl<DB: Database> SqlStore<DB> {
+    /// Closes every connection of the store (those of its clones too): a
+    /// SQLite file may be replaced once this returns.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 }
 
@@ -320,6 +329,10 @@ impl<DB: Dialect> Store for SqlStore<DB> {
 
     fn extension_database(&self) -> ExtensionDatabase<'_> {
         DB::extension_database(&self.pool)
+    }
+
+    async fn schema_versions(&self) -> StoreResult<SchemaVersions> {
+        backup::schema_versions(&self.pool).await
     }
 
     async fn watch_new_jobs(&self, wake: Arc<Notify>) -> StoreResult<()> {

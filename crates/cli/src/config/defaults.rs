@@ -24,6 +24,11 @@ pub fn storage_url(data_dir: &Path) -> String {
     data_dir.join("blobs").display().to_string()
 }
 
+/// Backups in the data directory (better: a folder on another disk).
+pub fn backup_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("backups")
+}
+
 /// The models folder of the source tree this binary was built from.
 pub fn models_dir() -> PathBuf {
     kinoflow_pipelines::bundled_models_dir()
@@ -70,6 +75,8 @@ pub const NOTIFY_RETRY_BASE_S: f64 = 5.0;
 pub const MAIL_LINK_TTL_S: u64 = 24 * 3600;
 
 pub const SWEEP_INTERVAL_S: f64 = 3600.0;
+
+pub const BACKUP_KEEP: usize = 4;
 
 /// The `sleep` pipeline (for tests and benchmarks) is not offered.
 pub const TEST_PIPELINES: bool = false;

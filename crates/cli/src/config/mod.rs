@@ -51,6 +51,8 @@ pub struct Config {
     pub compat: CompatConfig,
     #[serde(flatten)]
     pub ai: AiConfig,
+    #[serde(flatten)]
+    pub backup: BackupConfig,
     /// Last: its per-pipeline table must follow every plain key in TOML.
     #[serde(flatten)]
     pub jobs: JobsConfig,
@@ -152,6 +154,15 @@ pub struct AiConfig {
     pub ai_timeout_s: f64,
 }
 
+/// Where backups go, and how often `serve` writes one.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackupConfig {
+    pub backup_dir: PathBuf,
+    /// As given (`6h`); unset: no schedule.
+    pub backup_every: Option<String>,
+    pub backup_keep: usize,
+}
+
 /// How jobs run: leases, retries, limits.
 #[derive(Debug, Clone, Serialize)]
 pub struct JobsConfig {
@@ -180,6 +191,9 @@ impl Config {
             .data_dir
             .unwrap_or_else(|| PathBuf::from(defaults::DATA_DIR));
         let non_empty = |value: Option<String>| value.filter(|v| !v.is_empty());
+        let backup_dir = raw
+            .backup_dir
+            .unwrap_or_else(|| defaults::backup_dir(&data_dir));
         Self {
             node: NodeConfig {
                 bind: raw.bind.unwrap_or_else(|| defaults::BIND.to_owned()),
@@ -278,6 +292,11 @@ impl Config {
                 ai_speech_model: non_empty(raw.ai_speech_model),
                 ai_timeout_s: raw.ai_timeout_s.unwrap_or(defaults::AI_TIMEOUT_S),
             },
+            backup: BackupConfig {
+                backup_dir,
+                backup_every: non_empty(raw.backup_every),
+                backup_keep: raw.backup_keep.unwrap_or(defaults::BACKUP_KEEP),
+            },
             jobs: JobsConfig {
                 lease_ttl_s: raw.lease_ttl_s.unwrap_or(defaults::LEASE_TTL_S),
                 completion_window_ms: raw
@@ -299,6 +318,7 @@ impl Config {
         self.check_limits()?;
         self.check_mail()?;
         self.cors_origins()?;
+        self.backup_schedule()?;
         self.inference_settings().map(drop)
     }
 

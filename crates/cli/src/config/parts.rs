@@ -15,12 +15,36 @@ use kinoflow_vision::Runtime;
 use reqwest::header::HeaderValue;
 
 use super::{seconds, Config};
+use crate::backup::schedule::BackupSchedule;
+use crate::backup::Deployment;
 
 /// How often a node looks at the outbox while nothing is due there.
 const OUTBOX_POLL_INTERVAL: Duration = Duration::from_millis(500);
 const DAY_S: f64 = 24.0 * 3600.0;
 
 impl Config {
+    /// The database and storage this node runs on, as backups see them.
+    pub fn deployment(&self) -> anyhow::Result<Deployment> {
+        Deployment::new(self.node.database_url.expose(), &self.node.storage_url)
+    }
+
+    /// When `serve` writes backups; `None` without `backup_every`.
+    pub fn backup_schedule(&self) -> anyhow::Result<Option<BackupSchedule>> {
+        let backup = &self.backup;
+        if backup.backup_keep == 0 {
+            bail!("backup_keep must be at least 1");
+        }
+        let Some(every) = &backup.backup_every else {
+            return Ok(None);
+        };
+        Ok(Some(BackupSchedule {
+            every: parse_interval(every)
+                .with_context(|| format!("backup_every {every:?} is not a duration"))?,
+            dir: backup.backup_dir.clone(),
+            keep: backup.backup_keep,
+        }))
+    }
+
     /// What the pipelines need, with the models run by `inference`.
     pub fn pipeline_options(&self, inference: Runtime) -> PipelineOptions {
         PipelineOptions {
@@ -207,4 +231,42 @@ impl Config {
 
 fn read_ca_file(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("could not read smtp_ca_file {}", path.display()))
+}
+
+/// A duration as a number and a unit, s, m, h or d: `90s`, `30m`, `6h`, `1d`.
+fn parse_interval(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .context("write a whole number and a unit, e.g. 6h")?;
+    let unit_s = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 24 * 3600,
+        _ => bail!("the unit must be s, m, h or d, e.g. 6h"),
+    };
+    match number.checked_mul(unit_s) {
+        Some(total) if total > 0 => Ok(Duration::from_secs(total)),
+        _ => bail!("it must be above 0 and at most a few centuries"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backup_intervals_are_a_number_and_a_unit() {
+        assert_eq!(parse_interval("6h").unwrap(), Duration::from_secs(6 * 3600));
+        assert_eq!(parse_interval("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_interval("1d").unwrap(), Duration::from_secs(86400));
+        for bad in ["", "6", "h", "0h", "6 hours", "-1h", "1.5h"] {
+            assert!(parse_interval(bad).is_err(), "{bad}");
+        }
+    }
 }

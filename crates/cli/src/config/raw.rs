@@ -181,6 +181,15 @@ pub struct RawSettings {
     /// Offer the `sleep` pipeline, which only waits: for tests and benchmarks [default: false]
     #[arg(long, env = "KINOFLOW_TEST_PIPELINES")]
     pub test_pipelines: Option<bool>,
+    /// Where backup archives are written and looked for [default: <data-dir>/backups]
+    #[arg(long, env = "KINOFLOW_BACKUP_DIR")]
+    pub backup_dir: Option<PathBuf>,
+    /// `serve` writes a backup this often, e.g. 6h, 30m, 1d, 90s [default: no scheduled backups]
+    #[arg(long, env = "KINOFLOW_BACKUP_EVERY")]
+    pub backup_every: Option<String>,
+    /// Backup archives kept in the backup folder; older ones are deleted after each backup [default: 4]
+    #[arg(long, env = "KINOFLOW_BACKUP_KEEP")]
+    pub backup_keep: Option<usize>,
     /// Limits of their own for some pipelines, in seconds, by pipeline name;
     /// in the configuration file only (a table, so it comes last).
     #[arg(skip)]

@@ -4,7 +4,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-use crate::harness::{fixture, refused_start, Server, BIN};
+use crate::harness::{fixture, refused_start, succeeded, Server, BIN};
 
 fn kinoflow(args: &[&str], envs: &[(&str, &str)]) -> Output {
     Command::new(BIN)
@@ -13,15 +13,6 @@ fn kinoflow(args: &[&str], envs: &[(&str, &str)]) -> Output {
         .envs(envs.iter().copied())
         .output()
         .unwrap()
-}
-
-fn succeeded(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "stderr:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]

@@ -602,6 +602,16 @@ impl Client {
     }
 }
 
+/// What a command that must succeed wrote to stdout.
+pub fn succeeded(output: &std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "stderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// Runs `kinoflow args…` with `envs`, which must refuse to start; returns
 /// what it wrote to stderr. One that starts anyway is killed, failing the test.
 pub fn refused_start(args: &[&str], envs: &[(&str, &OsStr)]) -> String {

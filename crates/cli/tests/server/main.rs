@@ -4,6 +4,7 @@
 mod abuse_auth;
 mod access;
 mod ai_provider;
+mod backup;
 mod bad_input;
 mod biomech;
 mod cancel;

@@ -93,6 +93,10 @@ impl WorkerPoolHandle {
 /// How often a worker process says it is alive.
 pub const ANNOUNCE_INTERVAL: Duration = Duration::from_secs(5);
 
+/// A worker process not heard from for this long (three announcements
+/// missed) is taken for gone.
+pub const ANNOUNCEMENT_TIMEOUT: Duration = ANNOUNCE_INTERVAL.saturating_mul(3);
+
 /// What a worker process tells operators about itself.
 struct NodeAnnouncement {
     id: String,

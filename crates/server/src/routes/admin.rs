@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use kinoflow_engine::store::now_ms;
-use kinoflow_engine::ANNOUNCE_INTERVAL;
+use kinoflow_engine::ANNOUNCEMENT_TIMEOUT;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -11,9 +11,6 @@ use crate::auth::AdminUser;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
 use crate::views::rfc3339;
-
-/// A worker process counts as alive while it announced itself within this many intervals.
-const MISSED_ANNOUNCEMENTS: u32 = 3;
 
 #[derive(Serialize, ToSchema)]
 pub struct WorkerView {
@@ -56,7 +53,7 @@ pub async fn list_workers(
     State(state): State<AppState>,
     _admin: AdminUser,
 ) -> Result<Json<WorkerList>, ApiError> {
-    let since = now_ms() - (ANNOUNCE_INTERVAL * MISSED_ANNOUNCEMENTS).as_millis() as i64;
+    let since = now_ms() - ANNOUNCEMENT_TIMEOUT.as_millis() as i64;
     let workers = state.engine.workers(since).await?;
     Ok(Json(WorkerList {
         workers: workers
