@@ -144,7 +144,9 @@ async fn operations_routes_answer() {
             "biomech",
             "emotion",
             "frames",
+            "narration",
             "noop",
+            "picture",
             "probe",
             "relevance",
             "render",
@@ -255,6 +257,8 @@ async fn the_sleep_pipeline_is_offered_only_when_test_pipelines_are_enabled() {
             "biomech",
             "emotion",
             "frames",
+            "narration",
+            "picture",
             "probe",
             "relevance",
             "render"

@@ -290,6 +290,27 @@ async fn a_short_is_made_from_a_topic_to_an_mp4_through_the_shortsai_api() {
         .unwrap();
     assert!(narrated["timings"].is_array() && narrated["duration"].is_string());
 
+    // A scene's own video (the original asked Veo; here a one-scene render
+    // of its picture and narration), which the project's render then uses.
+    let video = command(
+        &alice,
+        json!({"projectId": project, "action": "generate_video", "sceneId": scene_ids[0]}),
+    )
+    .await;
+    assert_eq!(video["message"], "Video generation started (Async)");
+    let state = wait_state(&alice, &project, |s| {
+        matches!(
+            s["scenes"][0]["video_status"].as_str(),
+            Some("completed" | "failed")
+        )
+    })
+    .await;
+    assert_eq!(state["scenes"][0]["video_status"], "completed", "{state:#}");
+    assert_eq!(state["scenes"][0]["media_type"], "video");
+    let (status, clip) = asset(&alice, state["scenes"][0]["video_url"].as_str().unwrap()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(&clip[4..8], b"ftyp", "an MP4");
+
     // The render, from the project's scenes.
     let queued = expect(
         alice
