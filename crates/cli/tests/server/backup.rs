@@ -446,8 +446,14 @@ async fn backup_restore_refuses_while_a_node_runs_and_goes_ahead_with_force() {
     assert!(server.is_alive());
     assert_eq!(client.job(&later).await["state"], "succeeded");
 
-    succeeded(&restore(&["--force"]));
+    // A node that serves the API alone uses the database too.
     server.kill();
+    let mut api_only = Server::start_in(&data, &["--workers", "0"]);
+    let stderr = stderr_of_failure(&restore(&[]));
+    assert!(stderr.contains("a kinoflow node is running"), "{stderr}");
+
+    succeeded(&restore(&["--force"]));
+    api_only.kill();
     let server = Server::start_in(&data, &["--workers", "1"]);
     let client = Client {
         base: server.base.clone(),

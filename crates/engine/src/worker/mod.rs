@@ -33,14 +33,14 @@ pub struct WorkerPoolHandle {
 
 impl WorkerPool {
     /// Starts `count` job slots (with the lease keeper and the reaper when
-    /// `count` > 0).
+    /// `count` > 0) and announces the node, whatever its count.
     pub fn start(engine: Engine, count: usize) -> WorkerPoolHandle {
         let stop_claiming = CancellationToken::new();
         let give_back = CancellationToken::new();
         let mut tasks = JoinSet::new();
+        let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
+        let node_id = format!("{host}-{}", std::process::id());
         if count > 0 {
-            let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".to_owned());
-            let node_id = format!("{host}-{}", std::process::id());
             let holdings = Holdings::default();
             // Each run sends its end once; a slot is not freed before it has.
             let (ends, ended) = mpsc::channel(count * 2);
@@ -57,13 +57,15 @@ impl WorkerPool {
             tasks.spawn(LeaseKeeper::new(engine.clone(), holdings, ended).run());
             tasks.spawn(reap_expired_leases(engine.clone(), stop_claiming.clone()));
             tasks.spawn(hear_new_jobs(engine.clone(), stop_claiming.clone()));
-            let node = NodeAnnouncement {
-                id: node_id,
-                host,
-                concurrency: count,
-            };
-            tasks.spawn(node.keep_announcing(engine, stop_claiming.clone()));
         }
+        // An API-only node announces itself too (with no workers): operators
+        // see it, and a restore knows the database is in use.
+        let node = NodeAnnouncement {
+            id: node_id,
+            host,
+            concurrency: count,
+        };
+        tasks.spawn(node.keep_announcing(engine, stop_claiming.clone()));
         WorkerPoolHandle {
             stop_claiming,
             give_back,
