@@ -106,7 +106,7 @@ impl OpenAiCompatible {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
-            .map(Duration::from_secs_f64);
+            .map(|s| Duration::from_secs_f64(s.min(LONGEST_WAIT.as_secs_f64())));
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         Err((failure_of(status, &text), retry_after))

@@ -1103,3 +1103,44 @@ async fn two_nodes_on_postgres_share_projects_events_and_assets() {
 fn as_args(values: &[String]) -> Vec<&str> {
     values.iter().map(String::as_str).collect()
 }
+
+#[tokio::test]
+async fn music_without_a_music_model_fails_alone_and_an_edit_keeps_the_statuses() {
+    let root = tempfile::tempdir().unwrap();
+    let (server, _provider) = node(root.path()).await;
+    let alice = server.user("alice@example.com").await;
+    let project = expect(
+        alice
+            .post_json(
+                "/api/projects",
+                json!({"topic": "Music", "style": "calm", "voice_name": "Kore",
+                       "tts_provider": "groq", "include_music": true}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(project["bg_music_status"], "pending");
+    let id = project["id"].as_str().unwrap().to_owned();
+    let scene = add_scenes(&alice, &id, &[("a hive", "", 2.0)])
+        .await
+        .remove(0);
+    command(&alice, json!({"projectId": id, "action": "generate_all"})).await;
+    let state = wait_state(&alice, &id, |s| s["projectStatus"] != "generating").await;
+    assert_eq!(state["projectStatus"], "completed", "{state:#}");
+    assert_eq!(state["music_status"], "failed");
+
+    // An edit of the text leaves the assets' statuses as the workflow set them.
+    let edited = expect(
+        alice
+            .patch_json(
+                &format!("/api/scenes/{scene}"),
+                json!({"narration": "Now it speaks."}),
+            )
+            .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(edited["image_status"], "completed");
+    assert_eq!(edited["narration"], "Now it speaks.");
+}

@@ -75,7 +75,7 @@ pub async fn render(
             notices: owner_notices(&state, &user),
         })
         .await
-        .map_err(|e| ShortsError::bad_request(ApiError::from(e).describe()))?;
+        .map_err(refused_spec)?;
     let id = uuid::Uuid::new_v4().to_string();
     Renders(state.store.as_ref())
         .create(&id, &user.id, &project.id, &job.id)
@@ -86,6 +86,17 @@ pub async fn render(
         "status": "pending",
         "message": "Render job queued successfully",
     })))
+}
+
+/// A render the engine refused: the client's mistake (a 4xx, such as an
+/// upload that is not theirs) as the original's 400, anything else as is.
+fn refused_spec(error: kinoflow_engine::SubmitError) -> ShortsError {
+    let error = ApiError::from(error);
+    if error.status().is_client_error() {
+        ShortsError::bad_request(error.describe())
+    } else {
+        error.into()
+    }
 }
 
 /// The render spec's scenes from a project's: its video when it has one

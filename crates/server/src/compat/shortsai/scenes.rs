@@ -12,7 +12,7 @@ use super::error::{json_body, Caller, ShortsError};
 use super::projects::owned_project;
 use super::records::{NewScene, ProjectRow, SceneEdit, SceneRow, Scenes};
 use super::views;
-use super::vocabulary::{ASSET_STATUSES, DRAFT};
+use super::vocabulary::ASSET_STATUSES;
 use crate::auth::AuthUser;
 use crate::state::AppState;
 
@@ -53,9 +53,9 @@ pub async fn create(
         narration: fields.text("narration")?.unwrap_or_default(),
         duration_seconds: duration(&fields)?.unwrap_or(DEFAULT_DURATION_S),
         media_type: "image".to_owned(),
-        image_status: DRAFT.to_owned(),
-        audio_status: DRAFT.to_owned(),
-        video_status: DRAFT.to_owned(),
+        image_status: None,
+        audio_status: None,
+        video_status: None,
         error_message: None,
     };
     let scenes = Scenes(state.store.as_ref());
@@ -153,7 +153,7 @@ pub async fn edit(
         ("video_status", &mut edit.video_status),
     ] {
         if let Some(status) = fields.one_of(name, &ASSET_STATUSES)? {
-            *slot = status;
+            *slot = Some(status);
         }
     }
     if fields.0.contains_key("error_message") {

@@ -61,7 +61,8 @@ const SCENE_COLUMNS: &str = "id, project_id, scene_number, visual_description, n
      audio_upload_id, video_upload_id, media_type, word_timings, error_message, image_attempts, \
      audio_attempts, video_attempts, version, created_at, deleted_at";
 
-/// What a scene's owner may set.
+/// What a scene's owner may set. An asset's status is written only when
+/// the owner sets it (`Some`): the workflow changes them meanwhile.
 #[derive(Debug, Clone)]
 pub struct SceneEdit {
     pub scene_number: i64,
@@ -69,9 +70,9 @@ pub struct SceneEdit {
     pub narration: String,
     pub duration_seconds: f64,
     pub media_type: String,
-    pub image_status: String,
-    pub audio_status: String,
-    pub video_status: String,
+    pub image_status: Option<String>,
+    pub audio_status: Option<String>,
+    pub video_status: Option<String>,
     pub error_message: Option<String>,
 }
 
@@ -83,9 +84,9 @@ impl SceneEdit {
             narration: row.narration.clone(),
             duration_seconds: row.duration_seconds,
             media_type: row.media_type.clone(),
-            image_status: row.image_status.clone(),
-            audio_status: row.audio_status.clone(),
-            video_status: row.video_status.clone(),
+            image_status: None,
+            audio_status: None,
+            video_status: None,
             error_message: row.error_message.clone(),
         }
     }
@@ -116,7 +117,8 @@ impl Scenes<'_> {
             "INSERT INTO shortsai_scenes (id, project_id, scene_number, visual_description, \
              narration, duration_seconds, image_status, audio_status, video_status, media_type, \
              error_message, image_attempts, audio_attempts, video_attempts, version, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, 0, 0, 1, $12) \
+             VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, 'draft'), COALESCE($8, 'draft'), \
+             COALESCE($9, 'draft'), $10, $11, 0, 0, 0, 1, $12) \
              RETURNING {SCENE_COLUMNS}"
         );
         let f = &new.fields;
@@ -181,8 +183,9 @@ impl Scenes<'_> {
     /// Writes the fields an owner may set, and counts a version.
     pub async fn edit(&self, id: &str, f: &SceneEdit) -> Result<(), ApiError> {
         let statement = "UPDATE shortsai_scenes SET scene_number = $2, visual_description = $3, \
-             narration = $4, duration_seconds = $5, media_type = $6, image_status = $7, \
-             audio_status = $8, video_status = $9, error_message = $10, version = version + 1 \
+             narration = $4, duration_seconds = $5, media_type = $6, \
+             image_status = COALESCE($7, image_status), audio_status = COALESCE($8, audio_status), \
+             video_status = COALESCE($9, video_status), error_message = $10, version = version + 1 \
              WHERE id = $1";
         on_database!(self.0, |pool| sqlx::query(statement)
             .bind(id)
@@ -301,6 +304,22 @@ impl Scenes<'_> {
         on_database!(self.0, |pool| sqlx::query(&statement)
             .bind(project_id)
             .bind(error)
+            .execute(pool)
+            .await
+            .map(drop))
+        .map_err(failed)
+    }
+
+    /// The dispatcher's task for asset `kind` of scene `id` runs: it is
+    /// `processing`, unless its result was taken already.
+    pub async fn mark_processing(&self, id: &str, kind: TaskKind) -> Result<(), ApiError> {
+        let (status_column, _, _) = columns(kind);
+        let statement = format!(
+            "UPDATE shortsai_scenes SET {status_column} = 'processing' \
+             WHERE id = $1 AND {status_column} IN ('pending', 'queued')"
+        );
+        on_database!(self.0, |pool| sqlx::query(&statement)
+            .bind(id)
             .execute(pool)
             .await
             .map(drop))

@@ -221,7 +221,11 @@ async fn cancel(state: &AppState, project: &ProjectRow) -> Result<(), ApiError> 
         projects.set_music_status(&project.id, Some(FAILED)).await?;
     }
     if let Some(job_id) = &project.task_job_id {
-        state.engine.cancel(job_id).await?;
+        // The project and its assets are failed already; a job that could
+        // not be told now still ends, and its result is not taken.
+        if let Err(e) = state.engine.cancel(job_id).await {
+            tracing::warn!(job = %job_id, error = %e, "could not cancel a cancelled project's task");
+        }
     }
     Ok(())
 }

@@ -112,7 +112,7 @@ fn next_task<'a>(project: &ProjectRow, scenes: &'a [SceneRow]) -> Option<Next<'a
     if project.status != GENERATING {
         return None;
     }
-    for kind in [TaskKind::Image, TaskKind::Audio] {
+    for kind in [TaskKind::Image, TaskKind::Audio, TaskKind::Video] {
         if let Some(scene) = scenes.iter().find(|scene| scene.status(kind) == PENDING) {
             return Some(Next {
                 kind,
@@ -172,9 +172,7 @@ async fn start(state: &AppState, project: &ProjectRow, next: &Next<'_>) -> Resul
         .claim_task(&project.id, &job.id, next.kind, Some(&scene.id))
         .await?
     {
-        scenes
-            .set_status(&scene.id, next.kind, PROCESSING, false)
-            .await?;
+        scenes.mark_processing(&scene.id, next.kind).await?;
     } else {
         // Another node started this project's task first; statuses are
         // the winner's to set.
@@ -243,8 +241,9 @@ fn job_for(
     }
 }
 
-/// A generating project with nothing left to start ends: `failed` when an
-/// asset failed, else `completed`.
+/// A generating project with nothing left to start ends: `failed` when a
+/// scene's asset failed, else `completed`. Music does not count: kinoflow
+/// has no music model, so it always fails, saying so.
 async fn settle(
     state: &AppState,
     project: &ProjectRow,
@@ -256,8 +255,7 @@ async fn settle(
     let kinds = [TaskKind::Image, TaskKind::Audio, TaskKind::Video];
     let statuses = scenes
         .iter()
-        .flat_map(|scene| kinds.map(|kind| scene.status(kind).to_owned()))
-        .chain(project.bg_music_status.clone());
+        .flat_map(|scene| kinds.map(|kind| scene.status(kind).to_owned()));
     let mut failed = false;
     for status in statuses {
         if [PENDING, QUEUED, PROCESSING].contains(&status.as_str()) {

@@ -28,6 +28,24 @@ pub async fn finish(state: &AppState, task: &Task) -> Result<(), ApiError> {
     {
         return Ok(());
     }
+    if let Err(e) = take(state, task).await {
+        // The task is released: its asset must not wait for it any more.
+        tracing::warn!(project = %task.project_id, error = %e.describe(), "could not take a task's result");
+        if let (Some(scene), Some(kind)) = (&task.scene_id, TaskKind::parse(&task.kind)) {
+            let failed = Scenes(state.store.as_ref())
+                .fail(scene, kind, &e.describe(), 0)
+                .await;
+            if let Err(e) = failed {
+                tracing::warn!(scene, error = %e.describe(), "could not fail a task's asset");
+            }
+        }
+    }
+    dispatch_next(state, &task.project_id).await
+}
+
+/// Applies the result of the released task's job to its asset.
+async fn take(state: &AppState, task: &Task) -> Result<(), ApiError> {
+    let projects = Projects(state.store.as_ref());
     let job = state.engine.job(&task.job_id).await?;
     let (Some(project), Some(kind)) = (
         projects.get(&task.project_id).await?,
@@ -46,7 +64,7 @@ pub async fn finish(state: &AppState, task: &Task) -> Result<(), ApiError> {
     if let Some(scene) = scene.filter(|scene| wants_result(scene.status(kind), succeeded)) {
         take_result(state, &project, &scene, kind, job.as_ref()).await?;
     }
-    dispatch_next(state, &project.id).await
+    Ok(())
 }
 
 /// Whether an asset in `status` takes its task's result. A cancelled or
