@@ -26,8 +26,9 @@ use crate::error::ApiError;
 use crate::notices::owner_notices;
 use crate::state::AppState;
 
-const WIDTH: u32 = 1080;
-const HEIGHT: u32 = 1920;
+/// The frame of every render, and of the pictures drawn for it.
+pub const WIDTH: u32 = 1080;
+pub const HEIGHT: u32 = 1920;
 /// A render's statuses.
 const RENDER_STATUSES: [&str; 4] = ["pending", "processing", "completed", "failed"];
 
@@ -99,35 +100,36 @@ fn refused_spec(error: kinoflow_engine::SubmitError) -> ShortsError {
     }
 }
 
-/// The render spec's scenes from a project's: its video when it has one
-/// made, else its picture; its narration with its word times.
+/// The render spec's scenes from a project's: each one's video when it has
+/// one made, else its picture; its narration with its word times.
 fn project_scenes(scenes: &[SceneRow]) -> Vec<Value> {
-    scenes
-        .iter()
-        .map(|scene| {
-            let mut spec = json!({});
-            let video = scene
-                .video_upload_id
-                .as_ref()
-                .filter(|_| scene.media_type == "video");
-            match (video, &scene.image_upload_id) {
-                (Some(video), _) => spec["video"] = json!(video),
-                (None, Some(image)) => spec["image"] = json!(image),
-                (None, None) => {}
+    scenes.iter().map(|scene| scene_spec(scene, true)).collect()
+}
+
+/// One scene of a render spec: its picture, or its video when `clip` and it
+/// has one made; its narration with its word times, else its length.
+pub fn scene_spec(scene: &SceneRow, clip: bool) -> Value {
+    let mut spec = json!({});
+    let video = scene
+        .video_upload_id
+        .as_ref()
+        .filter(|_| clip && scene.media_type == "video");
+    match (video, &scene.image_upload_id) {
+        (Some(video), _) => spec["video"] = json!(video),
+        (None, Some(image)) => spec["image"] = json!(image),
+        (None, None) => {}
+    }
+    match &scene.audio_upload_id {
+        Some(audio) => {
+            spec["audio"] = json!(audio);
+            let words = word_timings(scene);
+            if words.is_array() {
+                spec["word_timings"] = words;
             }
-            match &scene.audio_upload_id {
-                Some(audio) => {
-                    spec["audio"] = json!(audio);
-                    let words = word_timings(scene);
-                    if words.is_array() {
-                        spec["word_timings"] = words;
-                    }
-                }
-                None => spec["duration_s"] = json!(scene.duration_seconds.max(0.5)),
-            }
-            spec
-        })
-        .collect()
+        }
+        None => spec["duration_s"] = json!(scene.duration_seconds.max(0.5)),
+    }
+    spec
 }
 
 /// The render spec's scenes from the ShortsAI scenes a client sent.

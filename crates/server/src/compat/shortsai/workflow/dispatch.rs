@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use super::tasks::finish;
 use crate::compat::shortsai::records::{ProjectRow, Projects, SceneRow, Scenes, TaskKind};
+use crate::compat::shortsai::renders::{scene_spec, HEIGHT, WIDTH};
 use crate::compat::shortsai::vocabulary::{
     COMPLETED, FAILED, GENERATING, PENDING, PROCESSING, QUEUED,
 };
@@ -26,9 +27,6 @@ use crate::state::AppState;
 
 /// How often every project is looked at.
 const POLL: Duration = Duration::from_secs(1);
-/// The frame the scenes' pictures and videos are made for.
-const WIDTH: u32 = 1080;
-const HEIGHT: u32 = 1920;
 
 /// Drives every project's tasks until the server shuts down. Call from
 /// within the server's runtime.
@@ -214,24 +212,10 @@ fn job_for(
             )))
         }
         TaskKind::Video | TaskKind::Music => {
-            let image = scene
-                .image_upload_id
-                .as_deref()
-                .ok_or("the scene has no picture yet: generate its image first")?;
-            let mut spec_scene = json!({"image": image});
-            match &scene.audio_upload_id {
-                Some(audio) => {
-                    spec_scene["audio"] = json!(audio);
-                    spec_scene["word_timings"] =
-                        crate::compat::shortsai::views::word_timings(scene);
-                }
-                None => spec_scene["duration_s"] = json!(scene.duration_seconds.max(0.5)),
+            if scene.image_upload_id.is_none() {
+                return Err("the scene has no picture yet: generate its image first".to_owned());
             }
-            if spec_scene["word_timings"].is_null() {
-                if let Some(map) = spec_scene.as_object_mut() {
-                    map.remove("word_timings");
-                }
-            }
+            let spec_scene = scene_spec(scene, false);
             Ok(Some((
                 "render",
                 json!({"width": WIDTH, "height": HEIGHT, "scenes": [spec_scene],
