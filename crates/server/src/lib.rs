@@ -6,6 +6,7 @@
 mod auth;
 mod compat;
 mod cors;
+mod dashboard;
 mod error;
 mod extract;
 mod listener;
@@ -106,6 +107,7 @@ pub fn app(state: AppState) -> Router {
     let api = openapi::finish(api);
     router
         .route("/openapi.json", get(move || async move { Json(api) }))
+        .merge(dashboard::router())
         .fallback(|| async { ApiError::not_found("route") })
         .layer(axum::middleware::from_fn(error::errors_in_json))
         .layer(axum::middleware::from_fn_with_state(

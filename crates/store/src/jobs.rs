@@ -378,12 +378,54 @@ pub(crate) async fn list_jobs<DB: Backend>(
     if let Some(before) = &filter.before {
         query = query.push(" AND id < ").push_bind(before);
     }
+    if let Some(from) = filter.created_from {
+        query = query.push(" AND created_at >= ").push_bind(from);
+    }
+    if let Some(until) = filter.created_until {
+        query = query.push(" AND created_at < ").push_bind(until);
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.is_empty()) {
+        // LOWER on both sides: SQLite's LIKE ignores case, PostgreSQL's does not.
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        query = query
+            .push(" AND (LOWER(params) LIKE ")
+            .push_bind(pattern.clone())
+            .push(" ESCAPE '\\' OR LOWER(pipeline) LIKE ")
+            .push_bind(pattern.clone())
+            .push(
+                " ESCAPE '\\' OR upload_id IN (SELECT id FROM uploads WHERE LOWER(filename) LIKE ",
+            )
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'))");
+    }
     let rows = query
         .push(" ORDER BY id DESC LIMIT ")
         .push_bind(filter.limit)
         .fetch_all(pool)
         .await?;
     rows.iter().map(job_from_row).collect()
+}
+
+/// `text` with LIKE's wildcards taken literally (escaped with a backslash).
+fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// The jobs that ended at or after `since` (ms), at most `limit`, newest first.
+pub(crate) async fn ended_jobs_since<DB: Backend>(
+    pool: &Pool<DB>,
+    since: i64,
+    limit: i64,
+) -> StoreResult<Vec<EndedJob>> {
+    let rows = sql("SELECT pipeline, state, started_at, finished_at FROM jobs \
+         WHERE finished_at >= $1 ORDER BY finished_at DESC LIMIT $2")
+    .bind(since)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter().map(ended_job_from_row).collect()
 }
 
 /// Deletes a job with its events and artifact records.

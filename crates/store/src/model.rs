@@ -184,7 +184,23 @@ pub struct JobFilter {
     pub state: Option<JobState>,
     pub pipeline: Option<String>,
     pub before: Option<String>,
+    /// Only jobs made at or after this time (ms since the epoch).
+    pub created_from: Option<i64>,
+    /// Only jobs made before this time (ms since the epoch).
+    pub created_until: Option<i64>,
+    /// Only jobs whose parameters, pipeline or input file name hold this
+    /// text (case-insensitive).
+    pub search: Option<String>,
     pub limit: i64,
+}
+
+/// A job that ended, as the operations page counts it.
+#[derive(Debug, Clone)]
+pub struct EndedJob {
+    pub pipeline: String,
+    pub state: JobState,
+    pub started_at: Option<i64>,
+    pub finished_at: i64,
 }
 
 /// The proof that a worker holds a job: every write it makes for the job

@@ -346,6 +346,18 @@ pub(crate) async fn list_deliveries<DB: Backend>(
     rows.iter().map(delivery_from_row).collect()
 }
 
+/// The newest `limit` deliveries of every job, newest first.
+pub(crate) async fn recent_deliveries<DB: Backend>(
+    pool: &Pool<DB>,
+    limit: i64,
+) -> StoreResult<Vec<Delivery>> {
+    let rows = sql("SELECT * FROM deliveries ORDER BY id DESC LIMIT $1")
+        .bind(limit)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(delivery_from_row).collect()
+}
+
 /// The attempts at all of a job's deliveries, in order.
 pub(crate) async fn list_attempts<DB: Backend>(
     pool: &Pool<DB>,

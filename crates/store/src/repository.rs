@@ -41,6 +41,17 @@ pub trait Store: Send + Sync + 'static {
     /// The owner of a key that is not revoked.
     async fn user_by_api_key_hash(&self, key_hash: &str) -> StoreResult<Option<UserRecord>>;
 
+    /// Keeps a browser session (its id's hash) until `expires_at` (ms).
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: &str,
+        expires_at: i64,
+    ) -> StoreResult<()>;
+    /// The user of a session that has not expired.
+    async fn user_by_session_hash(&self, id_hash: &str) -> StoreResult<Option<UserRecord>>;
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()>;
+
     // Uploads.
     async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()>;
     async fn get_upload(&self, id: &str) -> StoreResult<Option<UploadRecord>>;
@@ -224,6 +235,8 @@ pub trait Store: Send + Sync + 'static {
     async fn list_workers(&self, since: i64) -> StoreResult<Vec<WorkerRecord>>;
     /// Queued, retrying and running jobs by pipeline and state.
     async fn queue_stats(&self) -> StoreResult<Vec<QueueStat>>;
+    /// Up to `limit` jobs that ended at or after `since` (ms), newest first.
+    async fn ended_jobs_since(&self, since: i64, limit: i64) -> StoreResult<Vec<EndedJob>>;
 
     // Webhook endpoints.
     async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()>;
@@ -270,6 +283,8 @@ pub trait Store: Send + Sync + 'static {
     async fn enqueue_callback(&self, callback: &CustomCallback) -> StoreResult<bool>;
     /// A job's deliveries, oldest first.
     async fn list_deliveries(&self, job_id: &str) -> StoreResult<Vec<Delivery>>;
+    /// The newest `limit` deliveries of all jobs, newest first.
+    async fn recent_deliveries(&self, limit: i64) -> StoreResult<Vec<Delivery>>;
     /// The attempts at all of a job's deliveries, in order.
     async fn list_attempts(&self, job_id: &str) -> StoreResult<Vec<DeliveryAttempt>>;
     /// Queues one of the job's deliveries that was delivered or given up

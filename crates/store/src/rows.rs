@@ -145,6 +145,16 @@ pub(crate) fn worker_from_row(row: &impl StoredRow) -> StoreResult<WorkerRecord>
     })
 }
 
+pub(crate) fn ended_job_from_row(row: &impl StoredRow) -> StoreResult<EndedJob> {
+    let state = row.text("state")?;
+    Ok(EndedJob {
+        pipeline: row.text("pipeline")?,
+        state: job_state(&state)?,
+        started_at: row.opt_int("started_at")?,
+        finished_at: row.int("finished_at")?,
+    })
+}
+
 pub(crate) fn queue_stat_from_row(row: &impl StoredRow) -> StoreResult<QueueStat> {
     let state = row.text("state")?;
     Ok(QueueStat {

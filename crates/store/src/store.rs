@@ -83,6 +83,23 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         users::user_by_api_key_hash(&self.pool, key_hash).await
     }
 
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user_id: &str,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        users::create_session(&self.pool, id_hash, user_id, expires_at).await
+    }
+
+    async fn user_by_session_hash(&self, id_hash: &str) -> StoreResult<Option<UserRecord>> {
+        users::user_by_session_hash(&self.pool, id_hash).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> StoreResult<()> {
+        users::delete_session(&self.pool, id_hash).await
+    }
+
     async fn insert_upload(&self, upload: &UploadRecord) -> StoreResult<()> {
         uploads::insert_upload(&self.pool, upload).await
     }
@@ -249,6 +266,10 @@ impl<DB: Dialect> Store for SqlStore<DB> {
         jobs::queue_stats(&self.pool).await
     }
 
+    async fn ended_jobs_since(&self, since: i64, limit: i64) -> StoreResult<Vec<EndedJob>> {
+        jobs::ended_jobs_since(&self.pool, since, limit).await
+    }
+
     async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> StoreResult<()> {
         notifications::create_webhook(&self.pool, endpoint).await
     }
@@ -313,6 +334,10 @@ impl<DB: Dialect> Store for SqlStore<DB> {
 
     async fn list_deliveries(&self, job_id: &str) -> StoreResult<Vec<Delivery>> {
         notifications::list_deliveries(&self.pool, job_id).await
+    }
+
+    async fn recent_deliveries(&self, limit: i64) -> StoreResult<Vec<Delivery>> {
+        notifications::recent_deliveries(&self.pool, limit).await
     }
 
     async fn list_attempts(&self, job_id: &str) -> StoreResult<Vec<DeliveryAttempt>> {

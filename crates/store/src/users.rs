@@ -79,6 +79,55 @@ pub(crate) async fn set_notify_by_email<DB: Backend>(
     row.as_ref().map(user_from_row).transpose()
 }
 
+/// Keeps a new browser session; the user's expired ones go at the same time.
+pub(crate) async fn create_session<DB: Backend>(
+    pool: &Pool<DB>,
+    id_hash: &str,
+    user_id: &str,
+    expires_at: i64,
+) -> StoreResult<()> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    sql("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut tx)
+        .await?;
+    sql("INSERT INTO sessions (id_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The user of a session that has not expired.
+pub(crate) async fn user_by_session_hash<DB: Backend>(
+    pool: &Pool<DB>,
+    id_hash: &str,
+) -> StoreResult<Option<UserRecord>> {
+    let row = sql(
+        "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id \
+                   WHERE s.id_hash = $1 AND s.expires_at > $2",
+    )
+    .bind(id_hash)
+    .bind(now_ms())
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(user_from_row).transpose()
+}
+
+pub(crate) async fn delete_session<DB: Backend>(pool: &Pool<DB>, id_hash: &str) -> StoreResult<()> {
+    sql("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 pub(crate) async fn create_api_key<DB: Backend>(
     pool: &Pool<DB>,
     user_id: &str,

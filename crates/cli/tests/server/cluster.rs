@@ -8,32 +8,16 @@ use serde_json::json;
 
 use reqwest::StatusCode;
 
-use crate::harness::{expect, s3_keys, s3_storage_url, Server, TestDatabase, BIN};
+use crate::harness::{self, expect, s3_keys, s3_storage_url, Server, TestDatabase};
 
 /// Makes an admin account on the cluster's database with the CLI.
 fn create_admin(api: &Server, email: &str, database_url: &str) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(BIN)
-        .args([
-            "user",
-            "create",
-            "--email",
-            email,
-            "--password-stdin",
-            "--admin",
-        ])
-        .args(["--database-url", database_url, "--data-dir"])
-        .arg(&api.data_dir)
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"an operator password\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    harness::create_admin(
+        &api.data_dir,
+        email,
+        "an operator password",
+        &["--database-url", database_url],
+    );
 }
 
 #[tokio::test]

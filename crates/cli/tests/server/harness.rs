@@ -160,6 +160,32 @@ pub async fn s3_keys(storage_url: &str) -> Vec<String> {
         .unwrap()
 }
 
+/// Makes an administrator with the CLI, as an operator would, on the node
+/// whose data dir is `data_dir` (`extra_args` may name its database).
+pub fn create_admin(data_dir: &Path, email: &str, password: &str, extra_args: &[&str]) {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args([
+            "user",
+            "create",
+            "--email",
+            email,
+            "--password-stdin",
+            "--admin",
+        ])
+        .args(extra_args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(password.as_bytes()).unwrap();
+    stdin.write_all(b"\n").unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
 /// A running `kinoflow serve`, killed when dropped: a process of its own,
 /// or a node in the test's process ([`Server::in_process`]).
 pub struct Server {

@@ -6,6 +6,7 @@ mod api_key;
 mod client;
 mod limiter;
 mod password;
+pub mod session;
 mod token;
 
 use axum::extract::FromRequestParts;
@@ -60,7 +61,18 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Self::from_credential(state, bearer_credential(parts)?).await
+        if parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            return Self::from_credential(state, bearer_credential(parts)?).await;
+        }
+        match session::session_id(&parts.headers) {
+            Some(id) => Self::from_session(state, id, parts).await,
+            None => Err(ApiError::unauthorized(
+                "missing Authorization: Bearer <token>",
+            )),
+        }
     }
 }
 
@@ -77,6 +89,18 @@ impl AuthUser {
         }
         let user_id = state.tokens.verify(credential)?;
         Self::token_user(state, &user_id).await
+    }
+
+    /// The user of a dashboard session; a request that changes something
+    /// must carry the session's CSRF token too.
+    async fn from_session(state: &AppState, id: &str, parts: &Parts) -> Result<Self, ApiError> {
+        let user = session::session_user(state, id)
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("the session has ended; sign in again"))?;
+        if session::changes_something(&parts.method) {
+            session::require_csrf_header(state, id, &parts.headers)?;
+        }
+        Ok(user.into())
     }
 
     /// The user of a valid token's `sub`, while their account exists.
@@ -114,7 +138,11 @@ impl FromRequestParts<AppState> for LoggedInUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let user = AuthUser::from_request_parts(parts, state).await?;
-        if bearer_credential(parts)?.starts_with(API_KEY_PREFIX) {
+        let by_api_key = parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+            && bearer_credential(parts)?.starts_with(API_KEY_PREFIX);
+        if by_api_key {
             return Err(ApiError::forbidden(
                 "an API key cannot do this; use an access token from /v1/auth/token",
             ));

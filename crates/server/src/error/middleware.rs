@@ -42,12 +42,13 @@ pub async fn errors_in_json(request: Request, next: Next) -> Response {
 /// other answer comes back as it was.
 pub async fn plain_error(response: Response) -> Result<ApiError, Response> {
     let status = response.status();
-    let is_json = response
+    // The dashboard's pages answer their errors as pages.
+    let is_shaped = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json || !(status.is_client_error() || status.is_server_error()) {
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/html"));
+    if is_shaped || !(status.is_client_error() || status.is_server_error()) {
         return Err(response);
     }
     if status.is_server_error() {

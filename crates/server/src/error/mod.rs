@@ -92,6 +92,19 @@ impl ApiError {
         self
     }
 
+    /// What went wrong, without the fields.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// Each bad field and what is wrong with it.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        self.fields
+            .iter()
+            .map(|field| (field.field.clone(), field.message.clone()))
+            .collect()
+    }
+
     /// The message with each bad field's, in one line.
     pub fn describe(&self) -> String {
         let mut text = self.message.clone();

@@ -251,15 +251,26 @@ pub async fn update_me(
     let Some(on) = settings.notify_by_email else {
         return Ok(Json(UserView::from(&user)));
     };
+    let updated = set_notify_by_email(&state, &user, on).await?;
+    Ok(Json(UserView::from(&updated)))
+}
+
+/// Turns the mail at the end of each of the user's jobs on or off; on needs
+/// a mail server (422 without one).
+pub async fn set_notify_by_email(
+    state: &AppState,
+    user: &AuthUser,
+    on: bool,
+) -> Result<AuthUser, ApiError> {
     if on {
-        require_mail(&state, "notify_by_email")?;
+        require_mail(state, "notify_by_email")?;
     }
     let updated = state
         .store
         .set_notify_by_email(&user.id, on)
         .await?
-        .ok_or_else(|| ApiError::unauthorized("the token's user no longer exists"))?;
-    Ok(Json(UserView::from(&AuthUser::from(updated))))
+        .ok_or_else(|| ApiError::unauthorized("the user no longer exists"))?;
+    Ok(updated.into())
 }
 
 /// Creates an API key for scripts; the answer holds the key, shown only once.
@@ -273,22 +284,30 @@ pub async fn create_api_key(
     LoggedInUser(user): LoggedInUser,
     ApiJson(request): ApiJson<CreateApiKey>,
 ) -> Result<(StatusCode, Json<CreatedApiKey>), ApiError> {
-    let name = request.name.trim();
+    let created = make_api_key(&state, &user, &request.name).await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Makes a key named `name` (1 to 100 characters) for the user.
+pub async fn make_api_key(
+    state: &AppState,
+    user: &AuthUser,
+    name: &str,
+) -> Result<CreatedApiKey, ApiError> {
+    let name = name.trim();
     if name.is_empty() || name.len() > 100 {
-        return Err(ApiError::unprocessable("name must be 1 to 100 characters"));
+        return Err(ApiError::unprocessable("name must be 1 to 100 characters")
+            .with_fields(vec![FieldError::new("name", "must be 1 to 100 characters")]));
     }
     let (key, prefix, hash) = new_api_key();
     let record = state
         .store
         .create_api_key(&user.id, name, &prefix, &hash)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(CreatedApiKey {
-            view: record.into(),
-            key,
-        }),
-    ))
+    Ok(CreatedApiKey {
+        view: record.into(),
+        key,
+    })
 }
 
 /// The caller's API keys (without the keys themselves).

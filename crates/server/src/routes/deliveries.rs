@@ -111,9 +111,21 @@ pub async fn redeliver(
     user: AuthUser,
     Path((id, delivery_id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let job = visible_job(&state, &user, &id).await?;
-    if state.store.redeliver(&job.id, &delivery_id).await? {
-        return Ok(StatusCode::ACCEPTED);
+    redeliver_one(&state, &user, &id, &delivery_id).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+/// Queues a delivered or failed delivery of a job the user may see again;
+/// 409 for one still pending.
+pub async fn redeliver_one(
+    state: &AppState,
+    user: &AuthUser,
+    job_id: &str,
+    delivery_id: &str,
+) -> Result<(), ApiError> {
+    let job = visible_job(state, user, job_id).await?;
+    if state.store.redeliver(&job.id, delivery_id).await? {
+        return Ok(());
     }
     let deliveries = state.store.list_deliveries(&job.id).await?;
     match deliveries.iter().find(|d| d.id == delivery_id) {

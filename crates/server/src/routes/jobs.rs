@@ -130,7 +130,7 @@ pub async fn create_job(
 }
 
 /// Queues one job; with an idempotency key used before, answers that job.
-async fn submit_job(
+pub async fn submit_job(
     state: &AppState,
     user: &AuthUser,
     body: CreateJob,
@@ -312,6 +312,7 @@ pub async fn list_jobs(
             pipeline: query.pipeline,
             before: query.cursor,
             limit: limit + 1,
+            ..JobFilter::default()
         })
         .await?;
     let has_more = jobs.len() as i64 > limit;
@@ -353,18 +354,33 @@ pub async fn cancel_job(
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<JobView>), ApiError> {
     let job = visible_job(&state, &user, &id).await?;
+    let job = cancel(&state, &job).await?;
+    Ok((StatusCode::ACCEPTED, Json(JobView::new(job, None))))
+}
+
+/// Cancels a job that has not ended (409 for one that has).
+pub async fn cancel(state: &AppState, job: &JobRecord) -> Result<JobRecord, ApiError> {
     if job.state.is_terminal() {
         return Err(ApiError::conflict(format!(
             "the job has already ended ({})",
             job.state.as_str()
         )));
     }
-    let job = state
+    state
         .engine
-        .cancel(&id)
+        .cancel(&job.id)
         .await?
-        .ok_or_else(|| ApiError::not_found("job"))?;
-    Ok((StatusCode::ACCEPTED, Json(JobView::new(job, None))))
+        .ok_or_else(|| ApiError::not_found("job"))
+}
+
+/// Deletes a job that has ended (409 for one that has not).
+pub async fn delete(state: &AppState, job: &JobRecord) -> Result<(), ApiError> {
+    if !job.state.is_terminal() {
+        return Err(ApiError::conflict(
+            "the job has not ended; cancel it first, then delete it",
+        ));
+    }
+    Ok(state.engine.delete(&job.id).await?)
 }
 
 /// Deletes an ended job, its artifacts and its history.
@@ -378,11 +394,6 @@ pub async fn delete_job(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let job = visible_job(&state, &user, &id).await?;
-    if !job.state.is_terminal() {
-        return Err(ApiError::conflict(
-            "the job has not ended; cancel it first, then delete it",
-        ));
-    }
-    state.engine.delete(&job.id).await?;
+    delete(&state, &job).await?;
     Ok(StatusCode::NO_CONTENT)
 }

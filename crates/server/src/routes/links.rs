@@ -21,7 +21,7 @@ use crate::state::AppState;
 use crate::views::rfc3339;
 
 /// The name that stands for the ZIP of every artifact.
-const ARCHIVE: &str = "archive.zip";
+pub const ARCHIVE: &str = "archive.zip";
 const DEFAULT_TTL_S: u64 = 24 * 3600;
 const MAX_TTL_S: u64 = 30 * 24 * 3600;
 /// The longest a storage URL behind a link lives: it is followed at once.
@@ -62,35 +62,41 @@ pub async fn create_link(
     Path(id): Path<String>,
     ApiJson(request): ApiJson<CreateLink>,
 ) -> Result<(StatusCode, Json<LinkView>), ApiError> {
-    let ttl = request.expires_in_s.unwrap_or(DEFAULT_TTL_S);
+    let link = make_link(&state, &user, &id, &request.artifact, request.expires_in_s).await?;
+    Ok((StatusCode::CREATED, Json(link)))
+}
+
+/// A signed link to `artifact` (or `archive.zip`) of a job the user may
+/// see, working for `expires_in_s` (default a day, at most 30 days).
+pub async fn make_link(
+    state: &AppState,
+    user: &AuthUser,
+    job_id: &str,
+    artifact: &str,
+    expires_in_s: Option<u64>,
+) -> Result<LinkView, ApiError> {
+    let ttl = expires_in_s.unwrap_or(DEFAULT_TTL_S);
     if !(1..=MAX_TTL_S).contains(&ttl) {
         return Err(ApiError::unprocessable(format!(
             "expires_in_s must be 1 to {MAX_TTL_S}"
         )));
     }
-    let job = visible_job(&state, &user, &id).await?;
-    let exists = if request.artifact == ARCHIVE {
+    let job = visible_job(state, user, job_id).await?;
+    let exists = if artifact == ARCHIVE {
         !state.engine.artifacts(&job.id).await?.is_empty()
     } else {
-        state
-            .engine
-            .artifact(&job.id, &request.artifact)
-            .await?
-            .is_some()
+        state.engine.artifact(&job.id, artifact).await?.is_some()
     };
     if !exists {
         return Err(ApiError::not_found("artifact"));
     }
-    let base = public_base(&state)?;
+    let base = public_base(state)?;
     let expires = chrono::Utc::now().timestamp() + ttl as i64;
-    let path = signed_path(&state.link_key, &job.id, &request.artifact, expires);
-    Ok((
-        StatusCode::CREATED,
-        Json(LinkView {
-            url: format!("{base}{path}"),
-            expires_at: rfc3339(expires * 1000),
-        }),
-    ))
+    let path = signed_path(&state.link_key, &job.id, artifact, expires);
+    Ok(LinkView {
+        url: format!("{base}{path}"),
+        expires_at: rfc3339(expires * 1000),
+    })
 }
 
 /// The path of a link to `name` of job `job_id` that works until `expires`

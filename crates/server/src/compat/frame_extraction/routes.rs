@@ -107,10 +107,9 @@ pub async fn status(
         .engine
         .jobs_with_uploads(&JobFilter {
             owner_id: Some(user.id.clone()),
-            state: None,
             pipeline: Some(PIPELINE.to_owned()),
-            before: None,
             limit: MAX_LISTED,
+            ..JobFilter::default()
         })
         .await
         .map_err(ApiError::from)?;

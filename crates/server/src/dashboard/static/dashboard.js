@@ -1,0 +1,397 @@
+// kinoflow's dashboard: what the server-rendered pages cannot do alone.
+// Uploads go straight to storage through the presign routes; live state
+// comes over Server-Sent Events; CSV becomes a sortable table and a chart.
+// Everything it fetches is on this server (or the storage's presigned URL).
+"use strict";
+
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+
+async function api(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { "content-type": "application/json", "x-csrf-token": csrfToken() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new Error(data?.error?.message || `${method} ${url}: ${response.status}`);
+  }
+  return data;
+}
+
+// ---- Uploads: presign, PUT with progress (tried again after a dropped connection), complete.
+
+const UPLOAD_TRIES = 4;
+
+function putWithProgress(presigned, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open(presigned.method || "PUT", presigned.url);
+    for (const [name, value] of Object.entries(presigned.headers || {})) {
+      request.setRequestHeader(name, value);
+    }
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    request.onload = () =>
+      request.status < 300 ? resolve() : reject(new Error(`the storage answered ${request.status}`));
+    request.onerror = () => reject(new Error("the connection dropped"));
+    request.send(file);
+  });
+}
+
+function setupUpload(zone) {
+  const input = zone.querySelector("#file");
+  const hidden = zone.querySelector("#upload_id");
+  const bar = zone.querySelector("#upload-progress");
+  const status = zone.querySelector("#upload-status");
+  const retry = zone.querySelector("#upload-retry");
+  const submit = document.querySelector("#submit");
+  let chosen = null;
+
+  async function send(file) {
+    chosen = file;
+    retry.hidden = true;
+    hidden.value = "";
+    submit.disabled = true;
+    bar.hidden = false;
+    bar.value = 0;
+    try {
+      const presigned = await api("POST", "/v1/uploads/presign", {
+        filename: file.name, size: file.size, content_type: file.type || undefined,
+      });
+      for (let attempt = 1; ; attempt++) {
+        try {
+          status.textContent = `Uploading ${file.name}…`;
+          await putWithProgress(presigned, file, (fraction) => {
+            bar.value = Math.round(fraction * 100);
+          });
+          break;
+        } catch (error) {
+          if (attempt >= UPLOAD_TRIES) throw error;
+          status.textContent = `${error.message}; trying again (${attempt + 1} of ${UPLOAD_TRIES})…`;
+          await new Promise((wake) => setTimeout(wake, 1000 * attempt));
+        }
+      }
+      await api("POST", `/v1/uploads/${presigned.upload_id}/complete`, {});
+      hidden.value = presigned.upload_id;
+      bar.value = 100;
+      status.textContent = `Uploaded: ${file.name}`;
+      zone.dataset.uploaded = "true";
+    } catch (error) {
+      status.textContent = `The upload failed: ${error.message}`;
+      retry.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  }
+
+  input.addEventListener("change", () => input.files[0] && send(input.files[0]));
+  retry.addEventListener("click", () => chosen && send(chosen));
+  zone.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    zone.classList.add("over");
+  });
+  zone.addEventListener("dragleave", () => zone.classList.remove("over"));
+  zone.addEventListener("drop", (event) => {
+    event.preventDefault();
+    zone.classList.remove("over");
+    const file = event.dataTransfer.files[0];
+    if (file) send(file);
+  });
+}
+
+// ---- Live state and progress.
+
+function showProgress(root, progress, stage) {
+  const percent = Math.round(Math.max(0, Math.min(1, progress)) * 100);
+  root.querySelectorAll('[data-field="progress"]').forEach((bar) => { bar.value = percent; });
+  root.querySelectorAll('[data-field="percent"]').forEach((text) => { text.textContent = `${percent}%`; });
+  if (stage !== undefined) {
+    root.querySelectorAll('[data-field="stage"]').forEach((text) => { text.textContent = stage || ""; });
+  }
+}
+
+function showState(root, state) {
+  root.dataset.state = state;
+  root.querySelectorAll('[data-field="state"]').forEach((text) => { text.textContent = state; });
+}
+
+const TERMINAL = ["succeeded", "failed", "cancelled"];
+
+function followJob(summary) {
+  if (TERMINAL.includes(summary.dataset.state)) return;
+  const events = new EventSource(summary.dataset.events);
+  events.addEventListener("progress", (event) => {
+    const data = JSON.parse(event.data);
+    showProgress(summary, data.progress, data.stage);
+  });
+  events.addEventListener("state", (event) => showState(summary, JSON.parse(event.data).state));
+  events.addEventListener("end", async (event) => {
+    events.close();
+    const job = JSON.parse(event.data);
+    showState(summary, job.state);
+    showProgress(summary, job.progress, job.stage);
+    summary.querySelector(".actions")?.remove();
+    if (job.error) {
+      const error = document.createElement("p");
+      error.className = "error";
+      error.setAttribute("role", "alert");
+      error.textContent = job.error;
+      summary.append(error);
+    }
+    if (job.state === "succeeded") {
+      const results = document.querySelector("#results");
+      const response = await fetch(results.dataset.src);
+      if (response.ok) {
+        results.innerHTML = await response.text();
+        enhanceResults(results);
+      }
+    }
+  });
+}
+
+function actionButton(action, id) {
+  const button = document.createElement("button");
+  button.type = "submit";
+  button.name = "one";
+  button.value = `${action}:${id}`;
+  button.className = action === "delete" ? "small danger" : "small";
+  button.textContent = action[0].toUpperCase() + action.slice(1);
+  button.setAttribute("aria-label", `${button.textContent} job …${id.slice(-8)}`);
+  return button;
+}
+
+function followJobList(table) {
+  const rows = new Map([...table.querySelectorAll("tr[data-job]")].map((row) => [row.dataset.job, row]));
+  const live = [...rows.values()].filter((row) => !TERMINAL.includes(row.dataset.state));
+  if (live.length === 0) return;
+  const ids = live.map((row) => row.dataset.job).join(",");
+  const events = new EventSource(`${table.dataset.live}?ids=${encodeURIComponent(ids)}`);
+  const update = (event) => {
+    for (const job of JSON.parse(event.data).jobs) {
+      const row = rows.get(job.id);
+      if (!row) continue;
+      const changed = row.dataset.state !== job.state;
+      showState(row, job.state);
+      showProgress(row, job.progress);
+      if (changed) {
+        const cell = row.querySelector(".actions");
+        cell.replaceChildren(...job.actions.map((action) => actionButton(action, job.id)));
+      }
+    }
+  };
+  events.addEventListener("snapshot", update);
+  events.addEventListener("last", (event) => {
+    update(event);
+    events.close();
+  });
+}
+
+function followBoard(board) {
+  const events = new EventSource(board.dataset.live);
+  events.addEventListener("snapshot", (event) => {
+    board.innerHTML = JSON.parse(event.data).html;
+  });
+}
+
+// ---- Results: CSV as a sortable table and a chart, JSON pretty, frames whole.
+
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(field); field = ""; }
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(field); rows.push(row); row = []; field = "";
+    } else field += c;
+  }
+  if (field !== "" || row.length) { row.push(field); rows.push(row); }
+  return rows.filter((r) => r.length > 1 || r[0] !== "");
+}
+
+const TABLE_ROWS = 500;
+const SERIES_COLOURS = ["#0b5cad", "#b3261e", "#1b7f3b", "#7a4cc2", "#a15c00", "#006d77", "#c2185b", "#4e5b31"];
+
+function sortableTable(header, body) {
+  const table = document.createElement("table");
+  table.className = "sortable";
+  const head = table.createTHead().insertRow();
+  const tbody = table.createTBody();
+  const fill = (rows) => tbody.replaceChildren(...rows.map((cells) => {
+    const tr = document.createElement("tr");
+    for (const cell of cells) {
+      const td = tr.insertCell();
+      td.textContent = cell;
+      if (cell !== "" && !isNaN(Number(cell))) td.className = "number";
+    }
+    return tr;
+  }));
+  header.forEach((name, column) => {
+    const th = document.createElement("th");
+    th.scope = "col";
+    th.setAttribute("aria-sort", "none");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "sort";
+    button.textContent = name;
+    button.addEventListener("click", () => {
+      const ascending = th.getAttribute("aria-sort") !== "ascending";
+      head.querySelectorAll("th").forEach((other) => other.setAttribute("aria-sort", "none"));
+      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+      const key = (cells) => cells[column];
+      body.sort((a, b) => {
+        const x = Number(key(a)), y = Number(key(b));
+        const order = !isNaN(x) && !isNaN(y) && key(a) !== "" && key(b) !== ""
+          ? x - y : String(key(a)).localeCompare(String(key(b)));
+        return ascending ? order : -order;
+      });
+      fill(body.slice(0, TABLE_ROWS));
+    });
+    th.append(button);
+    head.append(th);
+  });
+  fill(body.slice(0, TABLE_ROWS));
+  return table;
+}
+
+function svgElement(name, attributes) {
+  const element = document.createElementNS("http://www.w3.org/2000/svg", name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, value);
+  return element;
+}
+
+// Columns that count rows rather than measure something.
+const COUNTERS = /^(frame|index|rank|id)$/i;
+
+// A line chart of every numeric column against time (a column named time…),
+// else against the first column.
+function lineChart(header, body, title) {
+  const timeColumn = header.findIndex((name) => /^time/i.test(name));
+  const xColumn = timeColumn >= 0 ? timeColumn : 0;
+  const xs = body.map((cells) => Number(cells[xColumn]));
+  if (xs.some(isNaN) || xs.length < 2) return null;
+  const columns = header.map((_, i) => i)
+    .filter((i) => i !== xColumn && !COUNTERS.test(header[i]))
+    .filter((i) => body.every((cells) => cells[i] === "" || !isNaN(Number(cells[i]))))
+    .filter((i) => body.some((cells) => cells[i] !== ""))
+    .slice(0, SERIES_COLOURS.length);
+  if (columns.length === 0) return null;
+  const values = columns.flatMap((i) => body.map((cells) => cells[i]).filter((v) => v !== "").map(Number));
+  const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
+  const [yMin, yMax] = [Math.min(...values), Math.max(...values)];
+  const W = 640, H = 240, L = 48, B = 24;
+  const x = (v) => L + ((v - xMin) / (xMax - xMin || 1)) * (W - L - 8);
+  const xOf = (cells) => x(Number(cells[xColumn]));
+  const y = (v) => 8 + (1 - (v - yMin) / (yMax - yMin || 1)) * (H - B - 8);
+  const svg = svgElement("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", class: "chart line",
+    "aria-label": `${title}: ${columns.map((i) => header[i]).join(", ")} against ${header[xColumn]}` });
+  svg.append(svgElement("line", { x1: L, y1: H - B, x2: W, y2: H - B, class: "axis" }));
+  svg.append(svgElement("line", { x1: L, y1: 0, x2: L, y2: H - B, class: "axis" }));
+  const label = (text, attributes) => {
+    const t = svgElement("text", attributes);
+    t.textContent = text;
+    svg.append(t);
+  };
+  label(yMax.toFixed(1), { x: L - 4, y: 14, "text-anchor": "end" });
+  label(yMin.toFixed(1), { x: L - 4, y: H - B, "text-anchor": "end" });
+  label(`${header[xColumn]} ${xMin}–${xMax}`, { x: W - 4, y: H - 6, "text-anchor": "end" });
+  columns.forEach((column, index) => {
+    const points = body.filter((cells) => cells[column] !== "")
+      .map((cells) => `${xOf(cells).toFixed(1)},${y(Number(cells[column])).toFixed(1)}`);
+    svg.append(svgElement("polyline", { points: points.join(" "), fill: "none",
+      stroke: SERIES_COLOURS[index], "stroke-width": 1.5 }));
+  });
+  const legend = document.createElement("ul");
+  legend.className = "legend";
+  columns.forEach((column, index) => {
+    const item = document.createElement("li");
+    item.style.setProperty("--swatch", SERIES_COLOURS[index]);
+    item.textContent = header[column];
+    legend.append(item);
+  });
+  const wrapper = document.createElement("div");
+  wrapper.className = "chart-wrap";
+  wrapper.append(svg, legend);
+  return wrapper;
+}
+
+async function showCsv(figure) {
+  const response = await fetch(figure.dataset.src);
+  const note = figure.querySelector(".help");
+  if (!response.ok) { note.textContent = "The table could not be read."; return; }
+  const rows = parseCsv(await response.text());
+  if (rows.length < 2) { note.textContent = "No rows."; return; }
+  const [header, ...body] = rows;
+  note.textContent = `${body.length} rows${body.length > TABLE_ROWS ? `; the first ${TABLE_ROWS} shown` : ""}. Sort by a column with its heading.`;
+  const chart = lineChart(header, body, figure.dataset.name);
+  if (chart) figure.append(chart);
+  const scroll = document.createElement("div");
+  scroll.className = "scroll";
+  scroll.append(sortableTable(header, body));
+  figure.append(scroll);
+}
+
+const JSON_SHOWN_BYTES = 512 * 1024;
+
+async function showJson(pre) {
+  if (Number(pre.dataset.size) > JSON_SHOWN_BYTES) {
+    pre.textContent = "Too large to show here; download it below.";
+    return;
+  }
+  const response = await fetch(pre.dataset.src);
+  pre.textContent = response.ok ? JSON.stringify(await response.json(), null, 2) : "Could not be read.";
+}
+
+function frameViewer() {
+  let dialog = document.querySelector("dialog.viewer");
+  if (dialog) return dialog;
+  dialog = document.createElement("dialog");
+  dialog.className = "viewer";
+  dialog.setAttribute("aria-label", "Frame");
+  const close = document.createElement("button");
+  close.type = "button";
+  close.textContent = "Close";
+  close.addEventListener("click", () => dialog.close());
+  const image = document.createElement("img");
+  dialog.append(close, image);
+  document.body.append(dialog);
+  return dialog;
+}
+
+function enhanceResults(root) {
+  root.querySelectorAll("figure.csv[data-src]").forEach(showCsv);
+  root.querySelectorAll("pre.json[data-src]").forEach(showJson);
+  root.querySelectorAll("a.frame").forEach((link) => link.addEventListener("click", (event) => {
+    event.preventDefault();
+    const dialog = frameViewer();
+    const image = dialog.querySelector("img");
+    image.src = link.href;
+    image.alt = link.getAttribute("aria-label");
+    dialog.showModal();
+  }));
+}
+
+// ---- Small things.
+
+function selectAll(box) {
+  box.addEventListener("change", () => {
+    document.querySelectorAll('#jobs-table input[name="id"]').forEach((other) => { other.checked = box.checked; });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-upload]").forEach(setupUpload);
+  document.querySelectorAll("#job[data-events]").forEach(followJob);
+  document.querySelectorAll("#jobs-table[data-live]").forEach(followJobList);
+  document.querySelectorAll("#board[data-live]").forEach(followBoard);
+  document.querySelectorAll("#select-all").forEach(selectAll);
+  enhanceResults(document);
+});
