@@ -11,8 +11,10 @@ use crate::process::Ffmpeg;
 
 /// Writes frames to ffmpeg; `finish` waits for the file to be complete.
 pub struct FrameEncoder {
-    ffmpeg: Ffmpeg,
-    stdin: ChildStdin,
+    /// `None` once ffmpeg has exited on its own.
+    ffmpeg: Option<Ffmpeg>,
+    /// `None` once ffmpeg has stopped reading frames.
+    stdin: Option<ChildStdin>,
     frame_len: usize,
 }
 
@@ -78,8 +80,8 @@ impl FrameEncoder {
             .take()
             .ok_or_else(|| MediaError::Ffmpeg("ffmpeg started without a stdin pipe".to_owned()))?;
         Ok(Self {
-            ffmpeg,
-            stdin,
+            ffmpeg: Some(ffmpeg),
+            stdin: Some(stdin),
             frame_len: width as usize * height as usize * 3,
         })
     }
@@ -93,14 +95,48 @@ impl FrameEncoder {
                 self.frame_len
             )));
         }
-        self.stdin.write_all(rgb).await?;
-        Ok(())
+        let Some(stdin) = self.stdin.as_mut() else {
+            // ffmpeg ended the file itself (`-shortest`: the audio ran out).
+            return Ok(());
+        };
+        match stdin.write_all(rgb).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => self.stopped_reading().await,
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// ffmpeg closed its input: with `-shortest` it may have finished the
+    /// file (the audio ended first), which is success, and later frames go
+    /// nowhere; otherwise it failed, and the error says how in its words.
+    async fn stopped_reading(&mut self) -> Result<(), MediaError> {
+        self.stdin = None;
+        let Some(ffmpeg) = self.ffmpeg.take() else {
+            return Ok(());
+        };
+        let (status, said) = ffmpeg.exit().await?;
+        if status.success() {
+            return Ok(());
+        }
+        if let Some(signal) = std::os::unix::process::ExitStatusExt::signal(&status) {
+            return Err(MediaError::Killed(signal));
+        }
+        // Still a pipe error (tried again): ffmpeg failing mid-encode is
+        // more often the machine (memory, threads) than the frames.
+        Err(MediaError::Pipe(std::io::Error::new(
+            std::io::ErrorKind::BrokenPipe,
+            format!("ffmpeg stopped reading frames ({status}): {said}"),
+        )))
     }
 
     /// Closes the input and waits until the file is written.
     pub async fn finish(mut self) -> Result<(), MediaError> {
-        self.stdin.shutdown().await?;
-        drop(self.stdin);
-        self.ffmpeg.wait().await
+        if let Some(mut stdin) = self.stdin.take() {
+            stdin.shutdown().await?;
+        }
+        match self.ffmpeg.take() {
+            Some(ffmpeg) => ffmpeg.wait().await,
+            None => Ok(()),
+        }
     }
 }

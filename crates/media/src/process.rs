@@ -77,17 +77,23 @@ impl Ffmpeg {
     }
 
     /// Waits for ffmpeg to exit; a failure carries the gist of its stderr.
-    pub async fn wait(mut self) -> Result<(), MediaError> {
-        drop(self.stdin.take());
-        let status = self.child.wait().await?;
-        let complaints = self.complaints.await.unwrap_or_default();
+    pub async fn wait(self) -> Result<(), MediaError> {
+        let (status, complaints) = self.exit().await?;
         if status.success() {
             return Ok(());
         }
         match std::os::unix::process::ExitStatusExt::signal(&status) {
             Some(signal) => Err(MediaError::Killed(signal)),
-            None => Err(MediaError::Ffmpeg(gist(&complaints))),
+            None => Err(MediaError::Ffmpeg(complaints)),
         }
+    }
+
+    /// Waits for ffmpeg to exit: how it ended and the gist of its stderr.
+    pub async fn exit(mut self) -> Result<(std::process::ExitStatus, String), MediaError> {
+        drop(self.stdin.take());
+        let status = self.child.wait().await?;
+        let complaints = self.complaints.await.unwrap_or_default();
+        Ok((status, gist(&complaints)))
     }
 }
 

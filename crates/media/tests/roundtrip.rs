@@ -91,3 +91,35 @@ async fn a_wrong_frame_size_is_refused() {
     let mut encoder = FrameEncoder::create(&dir.path().join("x.mp4"), 8, 8, 10.0, None).unwrap();
     assert!(encoder.write_frame(&[0u8; 10]).await.is_err());
 }
+
+/// ffmpeg ends the file when the shorter audio ends (`-shortest`) and stops
+/// reading: a writer slower than ffmpeg (a busy machine) then meets a closed
+/// pipe, which is the file being done, not a failure.
+#[tokio::test]
+async fn audio_shorter_than_the_frames_ends_the_file_without_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let tone = dir.path().join("short.wav");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=0.3",
+        ])
+        .arg(&tone)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let video = dir.path().join("cut.mp4");
+    let mut encoder = FrameEncoder::create(&video, 64, 48, 10.0, Some(&tone)).unwrap();
+    let frame = vec![128u8; 64 * 48 * 3];
+    for _ in 0..300 {
+        encoder.write_frame(&frame).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    encoder.finish().await.unwrap();
+    let probed = probe(&video).await.unwrap();
+    assert!(probed.duration_s.unwrap() < 2.0, "{:?}", probed.duration_s);
+}

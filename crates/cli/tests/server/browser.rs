@@ -4,6 +4,7 @@
 //! fetched from outside the server.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -35,7 +36,10 @@ impl Browser {
             "the browser tests need Debian's chromium and chromium-driver (scripts/install-test-deps)"
         );
         let port = free_port();
+        // A process group of its own, so that the browser it starts is
+        // killed with it even when a test fails before closing the session.
         let driver = Command::new(CHROMEDRIVER)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -209,17 +213,17 @@ impl Browser {
         }
     }
 
-    pub async fn close(mut self) {
-        let client = self.client.clone();
-        let _ = client.close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+    /// Ends the browser session; dropping then stops ChromeDriver.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
     }
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let group = nix::unistd::Pid::from_raw(self.driver.id() as i32);
+        let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+        let _ = self.driver.wait();
     }
 }
 

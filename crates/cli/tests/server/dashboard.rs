@@ -179,6 +179,16 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
         "{names:?}"
     );
 
+    // A share link works without signing in.
+    browser.click("form[action$='/share'] button").await;
+    let link = browser
+        .run("return document.querySelector('input.key').value", vec![])
+        .await;
+    let shared = reqwest::get(link.as_str().unwrap()).await.unwrap();
+    assert_eq!(shared.status(), StatusCode::OK);
+    assert!(shared.bytes().await.unwrap().starts_with(b"PK"));
+    assert!(browser.text("div.notice").await.contains("working until"));
+
     // biomech on real footage: the chart, the angle timeline and the overlay video that plays.
     browser.goto(&format!("{base}/new?pipeline=biomech")).await;
     upload(&mut browser, &fixture("messi_zoompan.mp4")).await;

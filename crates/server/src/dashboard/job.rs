@@ -164,7 +164,7 @@ async fn job_page(
         None => None,
     };
     let results = if job.state == JobState::Succeeded {
-        results::section(state, &job).await?
+        results::section(state, &job, &signed_in.csrf).await?
     } else {
         html! {}
     };
@@ -203,9 +203,6 @@ async fn job_page(
             pre { (serde_json::to_string_pretty(&job.params).unwrap_or_default()) }
         }
         section #results data-src={"/jobs/" (job.id) "/results"} aria-live="polite" { (results) }
-        @if job.state == JobState::Succeeded {
-            (share_form(&job, &signed_in.csrf))
-        }
         (timeline(&events))
     };
     Ok(page::ok(
@@ -213,27 +210,6 @@ async fn job_page(
         Some(signed_in),
         body,
     ))
-}
-
-fn share_form(job: &JobRecord, csrf: &str) -> Markup {
-    html! {
-        section.card aria-labelledby="share-heading" {
-            h2 #share-heading { "Share" }
-            form method="post" action={"/jobs/" (job.id) "/share"} {
-                (page::csrf_field(csrf))
-                div.field {
-                    label for="share-ttl" { "A link that works without signing in, for" }
-                    select #share-ttl name="expires_in_s" {
-                        option value="3600" { "an hour" }
-                        option value="86400" selected { "a day" }
-                        option value="604800" { "a week" }
-                        option value="2592000" { "30 days" }
-                    }
-                }
-                button type="submit" { "Make a link to the ZIP" }
-            }
-        }
-    }
 }
 
 /// The job's history: every state change with its error, and the progress
@@ -270,7 +246,7 @@ pub async fn results_fragment(
 ) -> Response {
     let section = async {
         let job = visible_job(&state, &signed_in.user, &id).await?;
-        results::section(&state, &job).await
+        results::section(&state, &job, &signed_in.csrf).await
     };
     match section.await {
         Ok(markup) => markup.into_response(),

@@ -33,8 +33,9 @@ fn artifact_url(job_id: &str, name: &str) -> String {
     format!("/v1/jobs/{job_id}/artifacts/{name}")
 }
 
-/// The results section of a job that succeeded.
-pub async fn section(state: &AppState, job: &JobRecord) -> Result<Markup, ApiError> {
+/// The results section of a job that succeeded, with the form that shares
+/// them (`csrf` is the viewer's token).
+pub async fn section(state: &AppState, job: &JobRecord, csrf: &str) -> Result<Markup, ApiError> {
     let artifacts = state.engine.artifacts(&job.id).await?;
     let gallery = match artifacts.iter().find(|a| a.name == MANIFEST) {
         Some(manifest) if artifacts.iter().any(|a| a.name == FRAMES_ZIP) => {
@@ -62,7 +63,31 @@ pub async fn section(state: &AppState, job: &JobRecord) -> Result<Markup, ApiErr
                 p { a.button #download-zip href={"/v1/jobs/" (job.id) "/archive.zip"} download { "Download everything (ZIP)" } }
             }
         }
+        @if !artifacts.is_empty() {
+            (share_form(job, csrf))
+        }
     })
+}
+
+fn share_form(job: &JobRecord, csrf: &str) -> Markup {
+    html! {
+        section.card aria-labelledby="share-heading" {
+            h2 #share-heading { "Share" }
+            form method="post" action={"/jobs/" (job.id) "/share"} {
+                (page::csrf_field(csrf))
+                div.field {
+                    label for="share-ttl" { "A link that works without signing in, for" }
+                    select #share-ttl name="expires_in_s" {
+                        option value="3600" { "an hour" }
+                        option value="86400" selected { "a day" }
+                        option value="604800" { "a week" }
+                        option value="2592000" { "30 days" }
+                    }
+                }
+                button type="submit" { "Make a link to the ZIP" }
+            }
+        }
+    }
 }
 
 /// One artifact as it is best looked at, or nothing when a download is all
