@@ -18,6 +18,18 @@ async fn write_colours(path: &Path, audio: Option<&Path>) {
     encoder.finish().await.unwrap();
 }
 
+/// A sine tone of `seconds` written to `path`.
+fn tone(path: &Path, seconds: f64) -> std::path::PathBuf {
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i"])
+        .arg(format!("sine=frequency=440:duration={seconds}"))
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    path.to_owned()
+}
+
 #[tokio::test]
 async fn encoded_frames_read_back_with_their_times() {
     let dir = tempfile::tempdir().unwrap();
@@ -64,20 +76,7 @@ async fn encoded_frames_read_back_with_their_times() {
 #[tokio::test]
 async fn audio_is_carried_over_from_a_source() {
     let dir = tempfile::tempdir().unwrap();
-    let tone = dir.path().join("tone.wav");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=3",
-        ])
-        .arg(&tone)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let tone = tone(&dir.path().join("tone.wav"), 3.0);
     let video = dir.path().join("with-audio.mp4");
     write_colours(&video, Some(&tone)).await;
     let probed = probe(&video).await.unwrap();
@@ -98,20 +97,7 @@ async fn a_wrong_frame_size_is_refused() {
 #[tokio::test]
 async fn audio_shorter_than_the_frames_ends_the_file_without_an_error() {
     let dir = tempfile::tempdir().unwrap();
-    let tone = dir.path().join("short.wav");
-    let status = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=440:duration=0.3",
-        ])
-        .arg(&tone)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let tone = tone(&dir.path().join("short.wav"), 0.3);
     let video = dir.path().join("cut.mp4");
     let mut encoder = FrameEncoder::create(&video, 64, 48, 10.0, Some(&tone)).unwrap();
     let frame = vec![128u8; 64 * 48 * 3];
