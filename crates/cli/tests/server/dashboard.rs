@@ -181,6 +181,7 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
 
     // A share link works without signing in.
     browser.click("form[action$='/share'] button").await;
+    browser.find("div.notice input.key").await;
     let link = browser
         .run("return document.querySelector('input.key').value", vec![])
         .await;
@@ -249,6 +250,23 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
         .await;
     browser.screenshot(&shots, "biomech-result").await;
 
+    // emotion: each person's emotions over time as a chart.
+    browser.goto(&format!("{base}/new?pipeline=emotion")).await;
+    upload(&mut browser, &fixture("messi_zoompan.mp4")).await;
+    browser.click("#submit").await;
+    browser.find("#job").await;
+    wait_for_state(&browser, "succeeded").await;
+    browser
+        .wait_for(
+            "the emotion timeline chart",
+            "return !!document.querySelector('figure[data-name=\"timeline.json\"] svg.chart polyline')",
+        )
+        .await;
+    browser
+        .run("document.querySelector('figure[data-name=\"timeline.json\"]').scrollIntoView(); return true", vec![])
+        .await;
+    browser.screenshot(&shots, "emotion-result").await;
+
     // A running job is cancelled from the list.
     browser.goto(&format!("{base}/new?pipeline=sleep")).await;
     browser.fill("#param-seconds", "120").await;
@@ -283,11 +301,11 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
     browser.goto(&format!("{base}/jobs?q=messi")).await;
     let shown = browser
         .run(
-            "return document.querySelectorAll('tr[data-job]').length",
+            "return [...document.querySelectorAll('tr[data-job] td:nth-child(3)')].map(c => c.textContent).sort()",
             vec![],
         )
         .await;
-    assert_eq!(shown, json!(1));
+    assert_eq!(shown, json!(["biomech", "emotion"]));
     browser.goto(&format!("{base}/jobs?state=cancelled")).await;
     let shown = browser
         .run(
@@ -311,6 +329,7 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
     // With it, the key is made and shown once.
     browser.fill("#key-name", "laptop").await;
     browser.click("form[action='/settings/keys'] button").await;
+    browser.find("div.notice input.key").await;
     let key = browser
         .run("return document.querySelector('input.key').value", vec![])
         .await;

@@ -117,7 +117,7 @@ fn shown(job: &JobRecord, artifact: &ArtifactRecord) -> Markup {
                 p.help { "Loading the table…" }
             }
         } @else if kind.starts_with("application/json") && artifact.name != MANIFEST {
-            figure.card {
+            figure.card.json data-name=(artifact.name) {
                 figcaption { (artifact.name) }
                 pre.json data-src=(url) data-size=(artifact.size) { "…" }
             }

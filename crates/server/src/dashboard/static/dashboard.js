@@ -278,6 +278,8 @@ function lineChart(header, body, title) {
   const xColumn = timeColumn >= 0 ? timeColumn : 0;
   const xs = body.map((cells) => Number(cells[xColumn]));
   if (xs.some(isNaN) || xs.length < 2) return null;
+  // Several rows at one time (a row per face) are not one line each.
+  if (xs.some((value, i) => i > 0 && value <= xs[i - 1])) return null;
   const columns = header.map((_, i) => i)
     .filter((i) => i !== xColumn && !COUNTERS.test(header[i]))
     .filter((i) => body.every((cells) => cells[i] === "" || !isNaN(Number(cells[i]))))
@@ -347,7 +349,33 @@ async function showJson(pre) {
     return;
   }
   const response = await fetch(pre.dataset.src);
-  pre.textContent = response.ok ? JSON.stringify(await response.json(), null, 2) : "Could not be read.";
+  if (!response.ok) { pre.textContent = "Could not be read."; return; }
+  const data = await response.json();
+  pre.textContent = JSON.stringify(data, null, 2);
+  for (const chart of timelineCharts(data)) pre.before(chart);
+}
+
+const PEOPLE_CHARTED = 6;
+
+// An emotion timeline ({persons: [{face_id, times_s, probabilities: {emotion: [...]}}]})
+// as one chart per person of each emotion's probability over time.
+function timelineCharts(data) {
+  const persons = Array.isArray(data?.persons) ? data.persons : [];
+  return persons
+    .filter((person) => Array.isArray(person.times_s) && person.probabilities)
+    .slice(0, PEOPLE_CHARTED)
+    .map((person) => {
+      const emotions = Object.keys(person.probabilities);
+      const body = person.times_s.map((time, i) =>
+        [String(time), ...emotions.map((emotion) => String(person.probabilities[emotion][i] ?? ""))]);
+      const chart = lineChart(["time_s", ...emotions], body, `Person ${person.face_id}`);
+      if (!chart) return null;
+      const heading = document.createElement("h3");
+      heading.textContent = `Person ${person.face_id}`;
+      chart.prepend(heading);
+      return chart;
+    })
+    .filter(Boolean);
 }
 
 function frameViewer() {
