@@ -33,7 +33,8 @@ pub use records::Readiness;
 pub use registry::PipelineRegistry;
 pub use sweeper::{Sweeper, SweeperConfig};
 pub use uploads::{
-    presigned_prefix, Announced, Announcement, DeclaredSize, NewUpload, PresignedError, UploadError,
+    presigned_prefix, Announced, Announcement, DeclaredSize, NewUpload, PartPlan, PresignedError,
+    UploadError, MAX_PARTS, MIN_PART_SIZE,
 };
 pub use worker::{WorkerPool, WorkerPoolHandle, ANNOUNCEMENT_TIMEOUT, ANNOUNCE_INTERVAL};
 

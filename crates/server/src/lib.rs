@@ -62,6 +62,7 @@ pub fn app(state: AppState) -> Router {
     let streamed = OpenApiRouter::new()
         .routes(routes!(uploads::create_upload))
         .routes(routes!(presign::put_content))
+        .routes(routes!(presign::put_part))
         .routes(routes!(jobs::create_job, jobs::list_jobs))
         .layer(DefaultBodyLimit::disable());
     let small = OpenApiRouter::new()
@@ -77,6 +78,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(uploads::get_upload, uploads::delete_upload))
         .routes(routes!(presign::presign))
         .routes(routes!(presign::complete))
+        .routes(routes!(presign::received_parts))
         .routes(routes!(jobs::get_job, jobs::delete_job))
         .routes(routes!(jobs::cancel_job))
         .routes(routes!(events::job_events))

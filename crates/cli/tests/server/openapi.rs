@@ -16,6 +16,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/uploads/{id}"),
     ("delete", "/v1/uploads/{id}"),
     ("post", "/v1/uploads/presign"),
+    ("put", "/v1/uploads/{id}/parts/{number}"),
+    ("get", "/v1/uploads/{id}/parts"),
     ("put", "/v1/uploads/{id}/content"),
     ("post", "/v1/uploads/{id}/complete"),
     ("post", "/v1/jobs"),

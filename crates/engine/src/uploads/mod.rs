@@ -1,6 +1,7 @@
 //! Uploads come and leave with their record and their stored file
 //! together. Jobs are listed with the uploads they were given.
 
+mod parts;
 mod presigned;
 
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use tokio::io::AsyncRead;
 
 use crate::engine::Engine;
 
+pub use parts::{PartPlan, MAX_PARTS, MIN_PART_SIZE};
 pub use presigned::{presigned_prefix, Announced, Announcement, DeclaredSize, PresignedError};
 
 /// What a client says about a file it sends.

@@ -17,6 +17,7 @@ use kinoflow_blobs::{copy_measured, Access, BlobError, BlobMeta};
 use kinoflow_store::{now_ms, PresignedUpload, StoreError, UploadRecord};
 use tokio::io::AsyncRead;
 
+use super::parts::PartPlan;
 use super::NewUpload;
 use crate::engine::Engine;
 
@@ -81,6 +82,9 @@ pub enum PresignedError {
     WrongSha256 { actual: String, expected: String },
     #[error("another file arrived while the upload was being completed; complete it again")]
     Superseded,
+    /// Parts asked for or sent that do not fit the announced file.
+    #[error("{0}")]
+    BadParts(String),
     #[error(transparent)]
     Blob(#[from] BlobError),
     #[error(transparent)]
@@ -130,13 +134,8 @@ impl Engine {
         self.store.get_presigned_upload(id).await
     }
 
-    /// Takes a file sent to kinoflow's own URL for upload `id`: stored as an
-    /// object of its own, it replaces what an earlier PUT sent.
-    pub async fn receive_presigned(
-        &self,
-        id: &str,
-        reader: &mut (dyn AsyncRead + Send + Unpin),
-    ) -> Result<(), PresignedError> {
+    /// Upload `id` while it still takes files (not completed).
+    pub(super) async fn open_presigned(&self, id: &str) -> Result<PresignedUpload, PresignedError> {
         let pending = self
             .store
             .get_presigned_upload(id)
@@ -145,6 +144,17 @@ impl Engine {
         if pending.completed_at.is_some() {
             return Err(PresignedError::AlreadyComplete);
         }
+        Ok(pending)
+    }
+
+    /// Takes a file sent to kinoflow's own URL for upload `id`: stored as an
+    /// object of its own, it replaces what an earlier PUT sent.
+    pub async fn receive_presigned(
+        &self,
+        id: &str,
+        reader: &mut (dyn AsyncRead + Send + Unpin),
+    ) -> Result<(), PresignedError> {
+        let pending = self.open_presigned(id).await?;
         let key = format!("{}/{}", presigned_prefix(id), uuid::Uuid::new_v4().simple());
         let meta = self
             .blobs
@@ -174,16 +184,29 @@ impl Engine {
     /// Makes what arrived for `pending` an upload, when it is what was
     /// announced (and has `expected_sha256`, when given). Completing twice
     /// answers the same upload.
+    /// Sent in parts (`parts`), the parts are joined in order first.
     pub async fn complete_presigned(
         &self,
         pending: PresignedUpload,
+        parts: Option<PartPlan>,
         expected_sha256: Option<&str>,
     ) -> Result<UploadRecord, PresignedError> {
         let id = pending.id.clone();
         let blob_key = format!("uploads/{}", uuid::Uuid::now_v7());
-        let meta = self
-            .commit_content(&pending, &blob_key, expected_sha256)
-            .await?;
+        let meta = match parts {
+            Some(plan) => {
+                let meta = self.join_parts(&pending, plan, &blob_key).await?;
+                if let Err(refusal) = check_arrived(&pending, &meta, expected_sha256) {
+                    let _ = self.blobs.delete(&blob_key).await;
+                    return Err(refusal);
+                }
+                meta
+            }
+            None => {
+                self.commit_content(&pending, &blob_key, expected_sha256)
+                    .await?
+            }
+        };
         let upload = UploadRecord {
             id: pending.id,
             owner_id: pending.owner_id,

@@ -118,7 +118,8 @@ impl From<PresignedError> for ApiError {
             | PresignedError::Empty
             | PresignedError::TooMuch { .. }
             | PresignedError::WrongSize { .. }
-            | PresignedError::WrongSha256 { .. } => Self::unprocessable(error.to_string()),
+            | PresignedError::WrongSha256 { .. }
+            | PresignedError::BadParts(_) => Self::unprocessable(error.to_string()),
             PresignedError::Blob(e) => e.into(),
             PresignedError::Store(e) => e.into(),
         }

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use futures::TryStreamExt;
 use kinoflow_engine::store::now_ms;
-use kinoflow_engine::{Announced, Announcement, DeclaredSize, NewUpload};
+use kinoflow_engine::{Announced, Announcement, DeclaredSize, NewUpload, PartPlan};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use tokio_util::io::StreamReader;
@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiQuery};
 use crate::quota::UploadLimit;
 use crate::routes::links::public_base;
 use crate::shared::{content_type_for, sanitise_filename};
@@ -32,6 +32,43 @@ pub struct PresignRequest {
     /// The file's exact size in bytes.
     pub size: u64,
     pub content_type: Option<String>,
+    /// Send the file in parts of this many bytes (at least 65536, at most
+    /// 10000 parts; the last part is the rest): the answer lists a URL for
+    /// each part, and a part that failed is sent again alone.
+    pub part_size: Option<u64>,
+}
+
+/// Where to send one part of a file sent in parts.
+#[derive(Serialize, ToSchema)]
+pub struct PartView {
+    /// From 1.
+    pub number: u64,
+    pub url: String,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PartsQuery {
+    /// The `part_size` the upload was announced with.
+    pub part_size: u64,
+}
+
+/// The parts of an upload that have arrived whole.
+#[derive(Serialize, ToSchema)]
+pub struct ReceivedParts {
+    /// How many parts the file has.
+    pub count: u64,
+    /// The numbers of those that arrived whole.
+    pub received: Vec<u64>,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SignedPartQuery {
+    pub part_size: u64,
+    /// Expiry, seconds since the Unix epoch.
+    pub expires: i64,
+    pub sig: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -44,12 +81,18 @@ pub struct PresignedView {
     /// Headers to send with it.
     pub headers: BTreeMap<String, String>,
     pub expires_at: String,
+    /// With `part_size`: where to send each part (same method and headers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parts: Option<Vec<PartView>>,
 }
 
 #[derive(Deserialize, Default, ToSchema)]
 pub struct CompleteRequest {
     /// When given, the file's SHA-256 (hex) must match it.
     pub sha256: Option<String>,
+    /// For a file sent in parts: the `part_size` it was announced with; the
+    /// parts are joined in order.
+    pub part_size: Option<u64>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -65,6 +108,11 @@ fn put_message(id: &str, expires: i64) -> String {
     format!("upload\n{id}\n{expires}")
 }
 
+/// What the URL of one part signs.
+fn part_message(id: &str, part_size: u64, number: u64, expires: i64) -> String {
+    format!("upload part\n{id}\n{part_size}\n{number}\n{expires}")
+}
+
 /// Announces an upload and gets a URL to send it to.
 #[utoipa::path(post, path = "/v1/uploads/presign", tag = "uploads", security(("bearer" = [])),
     request_body = PresignRequest,
@@ -78,6 +126,10 @@ pub async fn presign(
     if request.size == 0 {
         return Err(ApiError::unprocessable("size must be at least 1 byte"));
     }
+    let plan = request
+        .part_size
+        .map(|part_size| PartPlan::new(request.size, part_size))
+        .transpose()?;
     UploadLimit::for_user(&state, &user.id)
         .await?
         .check(request.size)?;
@@ -96,6 +148,10 @@ pub async fn presign(
         })
         .await?;
     let url = upload_url(&state, &announced)?;
+    let parts = match plan {
+        Some(plan) => Some(part_urls(&state, &announced, plan).await?),
+        None => None,
+    };
     let (id, expires) = (announced.id, announced.expires_at);
     Ok((
         StatusCode::CREATED,
@@ -105,8 +161,37 @@ pub async fn presign(
             method: "PUT".to_owned(),
             headers: BTreeMap::from([("content-type".to_owned(), content_type)]),
             expires_at: rfc3339(expires * 1000),
+            parts,
         }),
     ))
+}
+
+/// Where each part goes: the storage's own URLs, else signed URLs to kinoflow.
+async fn part_urls(
+    state: &AppState,
+    announced: &Announced,
+    plan: PartPlan,
+) -> Result<Vec<PartView>, ApiError> {
+    let (id, expires) = (&announced.id, announced.expires_at);
+    let base = public_base(state)?;
+    let mut parts = Vec::with_capacity(plan.count() as usize);
+    for number in 1..=plan.count() {
+        let url = match state.engine.part_url(id, number, state.presign_ttl).await? {
+            Some(url) => url,
+            None => {
+                let part_size = plan.part_size();
+                let sig = signing::sign(
+                    &state.link_key,
+                    &part_message(id, part_size, number, expires),
+                );
+                format!(
+                    "{base}/v1/uploads/{id}/parts/{number}?part_size={part_size}&expires={expires}&sig={sig}"
+                )
+            }
+        };
+        parts.push(PartView { number, url });
+    }
+    Ok(parts)
 }
 
 /// Where the client sends an announced upload's file: the storage's own
@@ -136,19 +221,94 @@ pub async fn put_content(
     Query(query): Query<SignedQuery>,
     body: Body,
 ) -> Result<StatusCode, ApiError> {
-    if !signing::verify(
-        &state.link_key,
+    check_signed_url(
+        &state,
         &put_message(&id, query.expires),
         &query.sig,
-    ) {
-        return Err(ApiError::forbidden("this upload URL is not valid"));
-    }
-    if query.expires < now_ms() / 1000 {
-        return Err(ApiError::forbidden("this upload URL has expired"));
-    }
-    let mut reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
+        query.expires,
+    )?;
+    let mut reader = body_reader(body);
     state.engine.receive_presigned(&id, &mut reader).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Refuses (403) a URL whose signature does not sign `message`, or that has
+/// expired (`expires`, seconds since the epoch).
+fn check_signed_url(
+    state: &AppState,
+    message: &str,
+    sig: &str,
+    expires: i64,
+) -> Result<(), ApiError> {
+    if !signing::verify(&state.link_key, message, sig) {
+        return Err(ApiError::forbidden("this upload URL is not valid"));
+    }
+    if expires < now_ms() / 1000 {
+        return Err(ApiError::forbidden("this upload URL has expired"));
+    }
+    Ok(())
+}
+
+/// A request body as a reader.
+fn body_reader(body: Body) -> impl tokio::io::AsyncRead + Send + Unpin {
+    StreamReader::new(body.into_data_stream().map_err(std::io::Error::other))
+}
+
+/// Receives one part of a file sent in parts; the URL is the credential. A
+/// part sent again replaces the one before.
+#[utoipa::path(put, path = "/v1/uploads/{id}/parts/{number}", tag = "uploads",
+    params(("id" = String, Path, description = "Upload id"),
+           ("number" = u64, Path, description = "Part number, from 1"), SignedPartQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 204, description = "Received"), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn put_part(
+    State(state): State<AppState>,
+    Path((id, number)): Path<(String, u64)>,
+    Query(query): Query<SignedPartQuery>,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    let message = part_message(&id, query.part_size, number, query.expires);
+    check_signed_url(&state, &message, &query.sig, query.expires)?;
+    let pending = state
+        .engine
+        .presigned_upload(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("upload"))?;
+    let plan = PartPlan::new(pending.declared_size as u64, query.part_size)?;
+    let mut reader = body_reader(body);
+    state
+        .engine
+        .receive_part(&id, plan, number, &mut reader)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Which parts of a file sent in parts have arrived whole, so that a client
+/// whose connection dropped sends only the others.
+#[utoipa::path(get, path = "/v1/uploads/{id}/parts", tag = "uploads", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Upload id"), PartsQuery),
+    responses((status = 200, body = ReceivedParts), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn received_parts(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<PartsQuery>,
+) -> Result<Json<ReceivedParts>, ApiError> {
+    let pending = state
+        .engine
+        .presigned_upload(&id)
+        .await?
+        .filter(|p| p.owner_id == user.id)
+        .ok_or_else(|| ApiError::not_found("upload"))?;
+    let plan = PartPlan::new(pending.declared_size as u64, query.part_size)?;
+    let received = state.engine.received_parts(&pending, plan).await?;
+    Ok(Json(ReceivedParts {
+        count: plan.count(),
+        received,
+    }))
 }
 
 /// Checks that the announced file arrived (size, and SHA-256 when given) and
@@ -182,9 +342,13 @@ pub async fn complete(
     UploadLimit::for_user(&state, &user.id)
         .await?
         .check(pending.declared_size as u64)?;
+    let plan = request
+        .part_size
+        .map(|part_size| PartPlan::new(pending.declared_size as u64, part_size))
+        .transpose()?;
     let upload = state
         .engine
-        .complete_presigned(pending, request.sha256.as_deref())
+        .complete_presigned(pending, plan, request.sha256.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(upload.into())))
 }

@@ -416,7 +416,7 @@ pub async fn finalize(
             .await?
             .check(size as u64)?;
     }
-    let upload = match state.engine.complete_presigned(pending, None).await {
+    let upload = match state.engine.complete_presigned(pending, None, None).await {
         Ok(upload) => upload,
         Err(refusal) => return finalised_meanwhile(&state, &key, &user, refusal.into()).await,
     };

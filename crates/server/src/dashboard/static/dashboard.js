@@ -19,25 +19,75 @@ async function api(method, url, body) {
   return data;
 }
 
-// ---- Uploads: presign, PUT with progress (tried again after a dropped connection), complete.
+// ---- Uploads: presigned, in parts sent straight to storage, resumed after a
+// dropped connection (only the parts that did not arrive are sent again, also
+// after the page was reloaded and the same file chosen again).
 
-const UPLOAD_TRIES = 4;
+const PART_BYTES = 8 * 1024 * 1024;
+const PART_TRIES = 5;
 
-function putWithProgress(presigned, file, onProgress) {
+function putWithProgress(url, headers, body, onProgress) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
-    request.open(presigned.method || "PUT", presigned.url);
-    for (const [name, value] of Object.entries(presigned.headers || {})) {
+    request.open("PUT", url);
+    for (const [name, value] of Object.entries(headers || {})) {
       request.setRequestHeader(name, value);
     }
-    request.upload.onprogress = (event) => {
-      if (event.lengthComputable) onProgress(event.loaded / event.total);
-    };
+    request.upload.onprogress = (event) => onProgress(event.loaded);
     request.onload = () =>
       request.status < 300 ? resolve() : reject(new Error(`the storage answered ${request.status}`));
     request.onerror = () => reject(new Error("the connection dropped"));
-    request.send(file);
+    request.send(body);
   });
+}
+
+const pause = (ms) => new Promise((wake) => setTimeout(wake, ms));
+
+// An upload of this file that was begun and has not expired, to resume.
+function begunUpload(file) {
+  const key = `kinoflow-upload:${file.name}:${file.size}:${file.lastModified}`;
+  const saved = JSON.parse(localStorage.getItem(key) || "null");
+  const usable = saved && Date.parse(saved.expires_at) > Date.now() + 60000;
+  return {
+    saved: usable ? saved : null,
+    keep: (presigned) => localStorage.setItem(key, JSON.stringify(presigned)),
+    forget: () => localStorage.removeItem(key),
+  };
+}
+
+async function sendInParts(file, partBytes, report) {
+  const begun = begunUpload(file);
+  let presigned = begun.saved;
+  if (!presigned) {
+    presigned = await api("POST", "/v1/uploads/presign", {
+      filename: file.name, size: file.size, content_type: file.type || undefined, part_size: partBytes,
+    });
+    presigned.part_size = partBytes;
+    begun.keep(presigned);
+  }
+  const { part_size: size } = presigned;
+  const status = await api("GET", `/v1/uploads/${presigned.upload_id}/parts?part_size=${size}`);
+  const arrived = new Set(status.received);
+  let done = [...arrived].reduce((sum, n) => sum + Math.min(size, file.size - (n - 1) * size), 0);
+  for (const part of presigned.parts) {
+    if (arrived.has(part.number)) continue;
+    const slice = file.slice((part.number - 1) * size, part.number * size);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await putWithProgress(part.url, presigned.headers, slice, (loaded) => report(done + loaded, attempt));
+        break;
+      } catch (error) {
+        if (attempt >= PART_TRIES) throw error;
+        report(done, attempt + 1, error);
+        await pause(500 * attempt);
+      }
+    }
+    done += slice.size;
+    report(done, 1);
+  }
+  await api("POST", `/v1/uploads/${presigned.upload_id}/complete`, { part_size: size });
+  begun.forget();
+  return presigned.upload_id;
 }
 
 function setupUpload(zone) {
@@ -55,31 +105,20 @@ function setupUpload(zone) {
     hidden.value = "";
     submit.disabled = true;
     bar.hidden = false;
-    bar.value = 0;
+    const partBytes = Number(zone.dataset.partBytes) || PART_BYTES;
+    const report = (sent, attempt, error) => {
+      bar.value = Math.round((sent / file.size) * 100);
+      status.textContent = error
+        ? `${error.message}; sending the part again (try ${attempt} of ${PART_TRIES})…`
+        : `Uploading ${file.name}: ${bar.value}%`;
+    };
     try {
-      const presigned = await api("POST", "/v1/uploads/presign", {
-        filename: file.name, size: file.size, content_type: file.type || undefined,
-      });
-      for (let attempt = 1; ; attempt++) {
-        try {
-          status.textContent = `Uploading ${file.name}…`;
-          await putWithProgress(presigned, file, (fraction) => {
-            bar.value = Math.round(fraction * 100);
-          });
-          break;
-        } catch (error) {
-          if (attempt >= UPLOAD_TRIES) throw error;
-          status.textContent = `${error.message}; trying again (${attempt + 1} of ${UPLOAD_TRIES})…`;
-          await new Promise((wake) => setTimeout(wake, 1000 * attempt));
-        }
-      }
-      await api("POST", `/v1/uploads/${presigned.upload_id}/complete`, {});
-      hidden.value = presigned.upload_id;
+      hidden.value = await sendInParts(file, partBytes, report);
       bar.value = 100;
       status.textContent = `Uploaded: ${file.name}`;
       zone.dataset.uploaded = "true";
     } catch (error) {
-      status.textContent = `The upload failed: ${error.message}`;
+      status.textContent = `The upload stopped: ${error.message}. Try again to send the rest.`;
       retry.hidden = false;
     } finally {
       submit.disabled = false;
