@@ -225,6 +225,8 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
     wait_for_state(&browser, "succeeded").await;
     assert_eq!(browser.text("#job [data-field=percent]").await, "100%");
     assert!(page_kept_its_mark(&browser).await, "the page was reloaded");
+    // What can be done now the job has ended replaced Cancel.
+    assert_eq!(browser.text("#job .actions").await, "Delete");
     let params = browser.text("section pre").await;
     assert!(
         params.contains("\"every_n_frames\": 40") && params.contains("\"quality\": 80"),

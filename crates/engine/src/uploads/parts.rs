@@ -174,17 +174,18 @@ impl Engine {
         let fed = feeder
             .await
             .map_err(|e| BlobError::Io(std::io::Error::other(e)))?;
-        match (stored, fed) {
-            (Ok(meta), Ok(())) => Ok(meta),
-            (stored, fed) => {
-                let _ = self.blobs.delete(blob_key).await;
-                match (fed, stored) {
-                    (Err(e), _) => Err(e.into()),
-                    (_, Err(e)) => Err(e.into()),
-                    _ => unreachable!("both succeeded above"),
-                }
+        let failure = match (stored, fed) {
+            (Ok(meta), Ok(())) => return Ok(meta),
+            // The store gave up first: the feeder only found the pipe closed.
+            (Err(stored), Err(BlobError::Io(e))) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                stored
             }
-        }
+            // A part could not be read: the store saw the file end early.
+            (_, Err(fed)) => fed,
+            (Err(stored), Ok(())) => stored,
+        };
+        let _ = self.blobs.delete(blob_key).await;
+        Err(failure.into())
     }
 }
 

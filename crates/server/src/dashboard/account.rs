@@ -14,7 +14,7 @@ use crate::routes::auth::{create_account, log_in, Credentials};
 use crate::state::AppState;
 
 use super::browser::Visitor;
-use super::form::{Fields, SignedInForm};
+use super::form::{CsrfRefused, Fields, SignedInForm};
 use super::page;
 
 const FORM_COOKIE: &str = "kinoflow_form";
@@ -163,7 +163,11 @@ async fn enter(
     fields: Fields,
     door: Door,
 ) -> Response {
-    let binding = form_binding(form_cookie(headers).unwrap_or_default());
+    // Without the form's own cookie there is nothing the token could be bound to.
+    let Some(cookie) = form_cookie(headers) else {
+        return CsrfRefused.into_response();
+    };
+    let binding = form_binding(cookie);
     if let Err(refused) = fields.check_csrf(state, &binding) {
         return refused.into_response();
     }

@@ -65,7 +65,8 @@ async fn analysis_page(
             .await
             .ok()
             .flatten()
-            .map(|u| u.filename),
+            .filter(|upload| upload.owner_id == signed_in.user.id)
+            .map(|upload| upload.filename),
         None => None,
     };
     let body = html! {

@@ -20,9 +20,11 @@ use super::form::{Fields, SignedInForm};
 use super::page;
 use super::results;
 
-/// The most events the timeline shows; progress events beyond the state
-/// changes are thinned to these.
-const TIMELINE_EVENTS: i64 = 2000;
+/// Events are read in pages of this many.
+const EVENT_PAGE: i64 = 2000;
+/// The most pages read for the timeline (a job reporting progress twice a
+/// second for days has more).
+const EVENT_PAGES: usize = 100;
 
 /// What can be done to a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,10 +157,7 @@ async fn job_page(
     notice: Option<Markup>,
 ) -> Result<Response, ApiError> {
     let job = visible_job(state, &signed_in.user, id).await?;
-    let events = state
-        .engine
-        .events_after(&job.id, 0, TIMELINE_EVENTS)
-        .await?;
+    let (events, progress_reports) = timeline_events(state, &job.id).await?;
     let upload = match &job.upload_id {
         Some(upload_id) => state.engine.upload(upload_id).await?,
         None => None,
@@ -203,7 +202,7 @@ async fn job_page(
             pre { (serde_json::to_string_pretty(&job.params).unwrap_or_default()) }
         }
         section #results data-src={"/jobs/" (job.id) "/results"} aria-live="polite" { (results) }
-        (timeline(&events))
+        (timeline(&events, progress_reports))
     };
     Ok(page::ok(
         &format!("Job …{}", &job.id[job.id.len().saturating_sub(8)..]),
@@ -212,14 +211,38 @@ async fn job_page(
     ))
 }
 
-/// The job's history: every state change with its error, and the progress
-/// reports between them.
-fn timeline(events: &[JobEvent]) -> Markup {
+/// The job's events other than progress reports, and how many progress
+/// reports there were.
+async fn timeline_events(
+    state: &AppState,
+    job_id: &str,
+) -> Result<(Vec<JobEvent>, usize), ApiError> {
+    let (mut kept, mut progress, mut after) = (Vec::new(), 0, 0);
+    for _ in 0..EVENT_PAGES {
+        let page = state.engine.events_after(job_id, after, EVENT_PAGE).await?;
+        let full = page.len() as i64 == EVENT_PAGE;
+        after = page.last().map_or(after, |event| event.id);
+        for event in page {
+            if event.kind == "progress" {
+                progress += 1;
+            } else {
+                kept.push(event);
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    Ok((kept, progress))
+}
+
+/// The job's history: every state change with its attempt and error.
+fn timeline(events: &[JobEvent], progress_reports: usize) -> Markup {
     html! {
         section.card aria-labelledby="timeline-heading" {
             h2 #timeline-heading { "Timeline" }
             ol.timeline {
-                @for event in events.iter().filter(|e| e.kind != "progress") {
+                @for event in events {
                     li {
                         time { (page::time(event.created_at)) }
                         " "
@@ -233,7 +256,7 @@ fn timeline(events: &[JobEvent]) -> Markup {
                     }
                 }
             }
-            p.help { (events.iter().filter(|e| e.kind == "progress").count()) " progress reports." }
+            p.help { (progress_reports) " progress reports." }
         }
     }
 }

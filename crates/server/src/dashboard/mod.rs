@@ -17,6 +17,7 @@ mod results;
 mod schema_form;
 mod settings;
 mod snapshot;
+mod zip_entry;
 
 use axum::response::Redirect;
 use axum::routing::{get, post};

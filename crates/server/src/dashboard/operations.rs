@@ -11,11 +11,12 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use kinoflow_engine::store::{now_ms, EndedJob, JobFilter, JobState};
+use kinoflow_engine::store::{now_ms, EndedJob, JobFilter, JobState, Role};
 use kinoflow_engine::ANNOUNCEMENT_TIMEOUT;
 use maud::{html, Markup};
 use serde_json::json;
 
+use crate::auth::session;
 use crate::error::ApiError;
 use crate::routes::deliveries::redeliver_one;
 use crate::state::AppState;
@@ -51,10 +52,18 @@ pub async fn live(
     State(state): State<AppState>,
     SignedInAdmin(signed_in): SignedInAdmin,
 ) -> Response {
-    let csrf = signed_in.csrf.clone();
+    let (csrf, session_id) = (signed_in.csrf.clone(), signed_in.session_id.clone());
     snapshot::stream(state, Duration::from_secs(2), move |state| {
-        let csrf = csrf.clone();
+        let (csrf, session_id) = (csrf.clone(), session_id.clone());
         async move {
+            // The stream ends with the session, or once its user is no longer an admin.
+            let still_admin = session::session_user(&state, &session_id)
+                .await
+                .ok()?
+                .is_some_and(|user| user.role == Role::Admin);
+            if !still_admin {
+                return Some(Snapshot::Last(json!({})));
+            }
             match board(&state, &csrf).await {
                 Ok(board) => Some(Snapshot::Now(json!({"html": board.into_string()}))),
                 Err(e) => {

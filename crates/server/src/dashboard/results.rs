@@ -4,8 +4,6 @@
 //! pretty-printed, extracted frames as a gallery; each file to download,
 //! and the ZIP of them all.
 
-use std::io::Read;
-
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -13,7 +11,7 @@ use kinoflow_engine::store::{ArtifactRecord, JobRecord};
 use kinoflow_pipelines::artifacts::frames::{FRAMES_ZIP, MANIFEST};
 use maud::{html, Markup};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 
 use crate::error::ApiError;
 use crate::shared::visible_job;
@@ -21,11 +19,10 @@ use crate::state::AppState;
 
 use super::browser::SignedIn;
 use super::page;
+use super::zip_entry;
 
 /// How many frames the gallery shows.
 const GALLERY_FRAMES: usize = 24;
-/// The largest frames ZIP a frame is read out of; bigger ones are downloaded.
-const MAX_FRAMES_ZIP: i64 = 1024 * 1024 * 1024;
 /// The largest manifest read for the gallery.
 const MAX_MANIFEST: i64 = 4 * 1024 * 1024;
 
@@ -112,7 +109,7 @@ fn shown(job: &JobRecord, artifact: &ArtifactRecord) -> Markup {
                 figcaption { (artifact.name) }
             }
         } @else if kind.starts_with("text/csv") {
-            figure.card.csv data-src=(url) data-name=(artifact.name) {
+            figure.card.csv data-src=(url) data-name=(artifact.name) data-size=(artifact.size) {
                 figcaption { (artifact.name) }
                 p.help { "Loading the table…" }
             }
@@ -229,40 +226,6 @@ async fn read_frame(
         .artifact(&job.id, FRAMES_ZIP)
         .await?
         .ok_or_else(|| ApiError::not_found("frame"))?;
-    if zip.size > MAX_FRAMES_ZIP {
-        return Err(ApiError::unprocessable(
-            "the frames ZIP is too large to open here; download it",
-        ));
-    }
-    let copy = copy_to_temporary_file(state, &zip).await?;
-    let entry = name.clone();
-    let bytes = tokio::task::spawn_blocking(move || -> Result<Vec<u8>, ApiError> {
-        let mut archive = zip::ZipArchive::new(copy.reopen().map_err(ApiError::internal)?)
-            .map_err(ApiError::internal)?;
-        let mut file = archive
-            .by_name(&entry)
-            .map_err(|_| ApiError::not_found("frame"))?;
-        let mut bytes = Vec::with_capacity(file.size() as usize);
-        file.read_to_end(&mut bytes).map_err(ApiError::internal)?;
-        Ok(bytes)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let bytes = zip_entry::read_entry(&state.engine, &zip, &name).await?;
     Ok((name, bytes))
-}
-
-/// The artifact in a temporary file (a ZIP is read by seeking; storage is
-/// read as a stream), removed when dropped.
-async fn copy_to_temporary_file(
-    state: &AppState,
-    artifact: &ArtifactRecord,
-) -> Result<tempfile::NamedTempFile, ApiError> {
-    let temporary = tempfile::NamedTempFile::new().map_err(ApiError::internal)?;
-    let mut file = tokio::fs::File::from_std(temporary.reopen().map_err(ApiError::internal)?);
-    let mut reader = state.engine.read_artifact(artifact, None).await?;
-    tokio::io::copy(&mut reader, &mut file)
-        .await
-        .map_err(ApiError::internal)?;
-    file.flush().await.map_err(ApiError::internal)?;
-    Ok(temporary)
 }

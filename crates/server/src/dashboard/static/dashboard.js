@@ -45,7 +45,8 @@ const pause = (ms) => new Promise((wake) => setTimeout(wake, ms));
 
 // An upload of this file that was begun and has not expired, to resume.
 function begunUpload(file) {
-  const key = `kinoflow-upload:${file.name}:${file.size}:${file.lastModified}`;
+  const who = document.querySelector(".who")?.textContent || "";
+  const key = `kinoflow-upload:${who}:${file.name}:${file.size}:${file.lastModified}`;
   const saved = JSON.parse(localStorage.getItem(key) || "null");
   const usable = saved && Date.parse(saved.expires_at) > Date.now() + 60000;
   return {
@@ -58,15 +59,22 @@ function begunUpload(file) {
 async function sendInParts(file, partBytes, report) {
   const begun = begunUpload(file);
   let presigned = begun.saved;
-  if (!presigned) {
+  let status = null;
+  if (presigned) {
+    // An upload begun earlier, unless it is gone (swept, completed, refused).
+    status = await api("GET", `/v1/uploads/${presigned.upload_id}/parts?part_size=${presigned.part_size}`)
+      .catch(() => null);
+    if (!status) begun.forget();
+  }
+  if (!status) {
     presigned = await api("POST", "/v1/uploads/presign", {
       filename: file.name, size: file.size, content_type: file.type || undefined, part_size: partBytes,
     });
     presigned.part_size = partBytes;
     begun.keep(presigned);
+    status = { received: [] };
   }
   const { part_size: size } = presigned;
-  const status = await api("GET", `/v1/uploads/${presigned.upload_id}/parts?part_size=${size}`);
   const arrived = new Set(status.received);
   let done = [...arrived].reduce((sum, n) => sum + Math.min(size, file.size - (n - 1) * size), 0);
   for (const part of presigned.parts) {
@@ -171,7 +179,7 @@ function followJob(summary) {
     const job = JSON.parse(event.data);
     showState(summary, job.state);
     showProgress(summary, job.progress, job.stage);
-    summary.querySelector(".actions")?.remove();
+    summary.querySelector(".actions")?.replaceChildren(...endedActions(job));
     if (job.error) {
       const error = document.createElement("p");
       error.className = "error";
@@ -182,11 +190,33 @@ function followJob(summary) {
     if (job.state === "succeeded") {
       const results = document.querySelector("#results");
       const response = await fetch(results.dataset.src);
-      if (response.ok) {
+      // A session that ended meanwhile is sent to the sign-in page: not results.
+      if (response.ok && !response.redirected) {
         results.innerHTML = await response.text();
         enhanceResults(results);
       }
     }
+  });
+}
+
+// The forms of what can be done to a job that has ended.
+function endedActions(job) {
+  const actions = job.state === "succeeded" ? ["delete"] : ["retry", "delete"];
+  return actions.map((action) => {
+    const form = document.createElement("form");
+    form.className = "inline";
+    form.method = "post";
+    form.action = `/jobs/${job.id}/${action}`;
+    const token = document.createElement("input");
+    token.type = "hidden";
+    token.name = "csrf";
+    token.value = csrfToken();
+    const button = document.createElement("button");
+    button.type = "submit";
+    button.textContent = action[0].toUpperCase() + action.slice(1);
+    if (action === "delete") button.className = "danger";
+    form.append(token, button);
+    return form;
   });
 }
 
@@ -326,8 +356,10 @@ function lineChart(header, body, title) {
     .slice(0, SERIES_COLOURS.length);
   if (columns.length === 0) return null;
   const values = columns.flatMap((i) => body.map((cells) => cells[i]).filter((v) => v !== "").map(Number));
-  const [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
-  const [yMin, yMax] = [Math.min(...values), Math.max(...values)];
+  // Not Math.min(...values): a long CSV has more values than a call takes arguments.
+  const extent = (list) => list.reduce(([low, high], v) => [Math.min(low, v), Math.max(high, v)], [Infinity, -Infinity]);
+  const [xMin, xMax] = extent(xs);
+  const [yMin, yMax] = extent(values);
   const W = 640, H = 240, L = 48, B = 24;
   const x = (v) => L + ((v - xMin) / (xMax - xMin || 1)) * (W - L - 8);
   const xOf = (cells) => x(Number(cells[xColumn]));
@@ -364,9 +396,15 @@ function lineChart(header, body, title) {
   return wrapper;
 }
 
+const CSV_SHOWN_BYTES = 20 * 1024 * 1024;
+
 async function showCsv(figure) {
-  const response = await fetch(figure.dataset.src);
   const note = figure.querySelector(".help");
+  if (Number(figure.dataset.size) > CSV_SHOWN_BYTES) {
+    note.textContent = "Too large to show here; download it below.";
+    return;
+  }
+  const response = await fetch(figure.dataset.src);
   if (!response.ok) { note.textContent = "The table could not be read."; return; }
   const rows = parseCsv(await response.text());
   if (rows.length < 2) { note.textContent = "No rows."; return; }
