@@ -491,6 +491,15 @@ async fn an_admin_watches_the_operations_page_follow_the_queue() {
              && !!document.querySelector('#running')",
         )
         .await;
+    // The running job is shown under the node that runs it.
+    browser
+        .wait_for(
+            "the running job's node",
+            "const running = document.querySelector('#running'); \
+             const node = document.querySelector('#workers tbody td'); \
+             return !!running && !!node && running.textContent.includes(node.textContent + '-')",
+        )
+        .await;
     browser
         .wait_for(
             "the jobs to be counted as ended",

@@ -138,10 +138,13 @@ async fn board(state: &AppState, csrf: &str) -> Result<Markup, ApiError> {
             h2 #workers-heading { "Nodes" }
             table #workers {
                 thead { tr { th scope="col" { "Host" } th scope="col" { "Process" } th scope="col" { "Concurrency" }
+                             th scope="col" { "Running" }
                              th scope="col" { "Pipelines" } th scope="col" { "Last heartbeat" } th scope="col" { "Up since" } } }
                 tbody {
                     @for worker in &workers {
+                        @let busy = running.iter().filter(|job| job.worker_id.as_deref() == Some(worker.id.as_str())).count();
                         tr { td { (worker.host) } td.number { (worker.pid) } td.number { (worker.concurrency) }
+                             td.number { (busy) }
                              td { (worker.pipelines.join(", ")) } td { (age(now - worker.last_seen_at)) " ago" }
                              td { (page::time(worker.started_at)) } }
                     }
@@ -150,10 +153,12 @@ async fn board(state: &AppState, csrf: &str) -> Result<Markup, ApiError> {
             h3 { "Running jobs" }
             @if running.is_empty() { p { "None." } } @else {
                 table #running {
-                    thead { tr { th scope="col" { "Job" } th scope="col" { "Pipeline" } th scope="col" { "Progress" } th scope="col" { "Started" } } }
+                    thead { tr { th scope="col" { "Job" } th scope="col" { "Pipeline" } th scope="col" { "Node" }
+                                 th scope="col" { "Progress" } th scope="col" { "Started" } } }
                     tbody {
                         @for job in &running {
                             tr { td { code { (job.id) } } td { (job.pipeline) }
+                                 td { (job.worker_id.as_deref().unwrap_or("—")) }
                                  td.number { (format!("{:.0}%", job.progress * 100.0)) }
                                  td { (job.started_at.map(page::time).unwrap_or_default()) } }
                         }
