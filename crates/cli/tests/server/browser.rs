@@ -132,6 +132,33 @@ impl Browser {
         );
     }
 
+    /// Runs axe-core (from the npm registry, installed by
+    /// `scripts/install-test-deps`, injected by WebDriver, so the page fetches
+    /// nothing) against the WCAG 2 A and AA rules; fails on every serious or
+    /// critical violation: missing labels, contrast below AA, and the like.
+    pub async fn assert_accessible(&self, page: &str) {
+        let axe = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/clients/axe/node_modules/axe-core/axe.min.js"),
+        )
+        .expect("axe-core is installed (scripts/install-test-deps)");
+        self.run(&format!("{axe}\nreturn true;"), vec![]).await;
+        let violations = self
+            .client
+            .execute_async(
+                "const done = arguments[0];
+                 axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}})
+                   .then(r => done(r.violations
+                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))),
+                         e => done(['axe failed: ' + e]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(violations, json!([]), "accessibility of {page}");
+    }
+
     pub async fn find(&self, css: &str) -> fantoccini::elements::Element {
         self.client
             .wait()

@@ -147,6 +147,7 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
 
     sign_up(&mut browser, &base, "physio@example.com").await;
     browser.screenshot(&shots, "jobs-empty").await;
+    browser.assert_accessible("the empty jobs list").await;
 
     // frames: a bad parameter is refused next to its field, the upload kept.
     // vtest.avi goes in parts; the connection drops for good after two of
@@ -208,6 +209,7 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
         .run("document.querySelector('#param-quality').scrollIntoView({block: 'center'}); return true", vec![])
         .await;
     browser.screenshot(&shots, "bad-parameter").await;
+    browser.assert_accessible("the form with an error").await;
     let kept_upload = browser
         .run("return document.querySelector('#upload_id').value", vec![])
         .await;
@@ -334,6 +336,7 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
         )
         .await;
     browser.screenshot(&shots, "biomech-result").await;
+    browser.assert_accessible("a biomech job").await;
 
     // emotion: each person's emotions over time as a chart.
     run_with_defaults(
@@ -369,6 +372,7 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
         )
         .await;
     browser.screenshot(&shots, "jobs-list").await;
+    browser.assert_accessible("the jobs list").await;
     browser
         .click(&format!("{row} button[value='cancel:{sleeping}']"))
         .await;
@@ -422,6 +426,7 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
         .await;
     assert!(key.as_str().unwrap().starts_with("kf_"));
     browser.screenshot(&shots, "settings").await;
+    browser.assert_accessible("the settings").await;
 
     // A phone-sized window still shows the job list.
     browser.resize(390, 844).await;
@@ -509,6 +514,7 @@ async fn an_admin_watches_the_operations_page_follow_the_queue() {
         .await;
     assert!(page_kept_its_mark(&browser).await, "the page was reloaded");
     browser.screenshot(&shots, "operations").await;
+    browser.assert_accessible("the operations page").await;
     let day = browser.text("#board .grid").await;
     assert!(day.contains("3 succeeded"), "{day}");
     let workers = browser.text("#workers").await;

@@ -199,7 +199,7 @@ async fn job_page(
         }
         section.card aria-labelledby="params-heading" {
             h2 #params-heading { "Parameters" }
-            pre { (serde_json::to_string_pretty(&job.params).unwrap_or_default()) }
+            pre tabindex="0" aria-label="Parameters" { (serde_json::to_string_pretty(&job.params).unwrap_or_default()) }
         }
         section #results data-src={"/jobs/" (job.id) "/results"} aria-live="polite" { (results) }
         (timeline(&events, progress_reports))

@@ -146,7 +146,7 @@ pub async fn page(
             @if jobs.is_empty() {
                 p { "No jobs match. " a href="/new" { "Start an analysis" } }
             } @else {
-                div.scroll {
+                div.scroll tabindex="0" role="region" aria-label="Jobs" {
                     table.jobs #jobs-table data-live="/jobs/live" {
                         thead { tr {
                             th scope="col" { input #select-all type="checkbox" aria-label="Select every job on this page"; }

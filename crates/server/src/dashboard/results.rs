@@ -116,7 +116,7 @@ fn shown(job: &JobRecord, artifact: &ArtifactRecord) -> Markup {
         } @else if kind.starts_with("application/json") && artifact.name != MANIFEST {
             figure.card.json data-name=(artifact.name) {
                 figcaption { (artifact.name) }
-                pre.json data-src=(url) data-size=(artifact.size) { "…" }
+                pre.json data-src=(url) data-size=(artifact.size) tabindex="0" aria-label=(artifact.name) { "…" }
             }
         }
     }

@@ -414,6 +414,10 @@ async function showCsv(figure) {
   if (chart) figure.append(chart);
   const scroll = document.createElement("div");
   scroll.className = "scroll";
+  // A region that scrolls is reached by keyboard too.
+  scroll.tabIndex = 0;
+  scroll.setAttribute("role", "region");
+  scroll.setAttribute("aria-label", `${figure.dataset.name}, table`);
   scroll.append(sortableTable(header, body));
   figure.append(scroll);
 }
