@@ -79,7 +79,12 @@ pub(crate) async fn set_notify_by_email<DB: Backend>(
     row.as_ref().map(user_from_row).transpose()
 }
 
-/// Keeps a new browser session; the user's expired ones go at the same time.
+/// The most sessions one user keeps: signing in again ends the oldest, so
+/// that signing in over and over cannot grow the table without bound.
+const MAX_SESSIONS_PER_USER: i64 = 20;
+
+/// Keeps a new browser session; expired sessions go at the same time, and
+/// the user's oldest beyond [`MAX_SESSIONS_PER_USER`].
 pub(crate) async fn create_session<DB: Backend>(
     pool: &Pool<DB>,
     id_hash: &str,
@@ -88,8 +93,7 @@ pub(crate) async fn create_session<DB: Backend>(
 ) -> StoreResult<()> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
-    sql("DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2")
-        .bind(user_id)
+    sql("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now)
         .execute(&mut tx)
         .await?;
@@ -100,6 +104,14 @@ pub(crate) async fn create_session<DB: Backend>(
         .bind(expires_at)
         .execute(&mut tx)
         .await?;
+    sql(
+        "DELETE FROM sessions WHERE user_id = $1 AND id_hash NOT IN \
+         (SELECT id_hash FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id_hash DESC LIMIT $2)",
+    )
+    .bind(user_id)
+    .bind(MAX_SESSIONS_PER_USER)
+    .execute(&mut tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -1146,6 +1146,75 @@ async fn an_extension_keeps_tables_of_its_own(store: &dyn Store) {
     assert_eq!(counted.unwrap(), 1);
 }
 
+/// Browser sessions: found while they last, gone when deleted or expired,
+/// and a user keeps at most 20 (the oldest go).
+async fn browser_sessions_last_and_are_bounded(store: &dyn Store) {
+    let user = owner(store, "sessions@example.com").await;
+    let later = kinoflow_store::now_ms() + 60_000;
+    store.create_session("expired", &user, 1).await.unwrap();
+    for n in 0..25 {
+        store
+            .create_session(&format!("s{n:02}"), &user, later)
+            .await
+            .unwrap();
+    }
+    assert!(store
+        .user_by_session_hash("expired")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        store.user_by_session_hash("s00").await.unwrap().is_none(),
+        "the oldest went"
+    );
+    let newest = store.user_by_session_hash("s24").await.unwrap().unwrap();
+    assert_eq!(newest.id, user);
+    assert!(store.user_by_session_hash("s05").await.unwrap().is_some());
+    store.delete_session("s24").await.unwrap();
+    assert!(store.user_by_session_hash("s24").await.unwrap().is_none());
+}
+
+/// The dashboard's search: parameters or pipeline, any case, wildcards
+/// taken literally; and the dates.
+async fn jobs_are_found_by_text_and_date(store: &dyn Store) {
+    let user = owner(store, "search@example.com").await;
+    let with = |params| NewJob {
+        params,
+        ..new_job(&user, None)
+    };
+    let (knee, _) = store
+        .create_job(with(json!({"joint": "Knee"})))
+        .await
+        .unwrap();
+    let (percent, _) = store
+        .create_job(with(json!({"label": "100%_done"})))
+        .await
+        .unwrap();
+    let found = |search: &str| {
+        let filter = JobFilter {
+            owner_id: Some(user.clone()),
+            search: Some(search.to_owned()),
+            limit: 10,
+            ..JobFilter::default()
+        };
+        async move {
+            let jobs = store.list_jobs(&filter).await.unwrap();
+            jobs.into_iter().map(|job| job.id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("kNEE").await, [knee.id]);
+    assert_eq!(found("0%_d").await, [percent.id.as_str()]);
+    assert_eq!(found("%").await, [percent.id], "a % is a percent sign");
+    assert_eq!(found("sleep").await.len(), 2, "the pipeline's name too");
+    let tomorrow = JobFilter {
+        owner_id: Some(user.clone()),
+        created_from: Some(kinoflow_store::now_ms() + 86_400_000),
+        limit: 10,
+        ..JobFilter::default()
+    };
+    assert!(store.list_jobs(&tomorrow).await.unwrap().is_empty());
+}
+
 /// Every check, against one backend.
 async fn contract(store: &dyn Store) {
     store.ping().await.unwrap();
@@ -1174,6 +1243,8 @@ async fn contract(store: &dyn Store) {
     webhook_endpoints_secrets_and_mail_setting(store).await;
     the_database_refuses_unknown_states(store).await;
     an_extension_keeps_tables_of_its_own(store).await;
+    browser_sessions_last_and_are_bounded(store).await;
+    jobs_are_found_by_text_and_date(store).await;
 }
 
 /// A fresh database on the PostgreSQL server the tests use
