@@ -388,6 +388,22 @@ async fn a_user_runs_analyses_in_the_browser_and_another_sees_none_of_them() {
     let said = browser.text("p.notice").await;
     assert!(said.contains("Cancel: 1 of 1"), "{said}");
 
+    // A job made elsewhere (here by the page's own API call) is announced.
+    browser
+        .run(
+            "fetch('/v1/jobs', {method: 'POST', headers: {'content-type': 'application/json', \
+               'x-csrf-token': document.querySelector('meta[name=csrf-token]').content}, \
+               body: JSON.stringify({pipeline: 'noop'})}); return true",
+            vec![],
+        )
+        .await;
+    browser
+        .wait_for(
+            "the new job to be announced",
+            "const n = document.querySelector('#newer-jobs'); return !!n && n.textContent.startsWith('1 new job')",
+        )
+        .await;
+
     // Search and filters narrow the list.
     browser.goto(&format!("{base}/jobs?q=messi")).await;
     let shown = browser

@@ -147,7 +147,8 @@ pub async fn page(
                 p { "No jobs match. " a href="/new" { "Start an analysis" } }
             } @else {
                 div.scroll tabindex="0" role="region" aria-label="Jobs" {
-                    table.jobs #jobs-table data-live="/jobs/live" {
+                    table.jobs #jobs-table data-live="/jobs/live"
+                        data-since=[jobs.iter().map(|job| job.created_at).max()] {
                         thead { tr {
                             th scope="col" { input #select-all type="checkbox" aria-label="Select every job on this page"; }
                             th scope="col" { "Job" } th scope="col" { "Pipeline" } th scope="col" { "File" }
@@ -270,12 +271,20 @@ async fn file_names(state: &AppState, jobs: &[JobRecord]) -> HashMap<String, Str
 
 #[derive(Deserialize)]
 pub struct LiveQuery {
-    /// The jobs on the page, comma-separated.
+    /// The jobs on the page that had not ended, comma-separated.
+    #[serde(default)]
     ids: String,
+    /// When the newest job on the page was made (ms): jobs made since are
+    /// counted, so the page can offer to show them.
+    since: Option<i64>,
 }
 
-/// The state and progress of the jobs on the page, live; ends once every
-/// one of them has ended.
+/// The most new jobs counted.
+const MAX_NEWER: i64 = 100;
+
+/// The state and progress of the jobs on the page, live, and how many jobs
+/// were made since the page was; without `since` it ends once every job on
+/// the page has ended.
 pub async fn live(
     State(state): State<AppState>,
     signed_in: SignedIn,
@@ -289,6 +298,7 @@ pub async fn live(
         .map(str::to_owned)
         .collect();
     let owner = signed_in.user.id.clone();
+    let since = query.since;
     snapshot::stream(state, Duration::from_secs(1), move |state| {
         let ids = ids.clone();
         let owner = owner.clone();
@@ -301,12 +311,24 @@ pub async fn live(
                     Err(_) => return None,
                 }
             }
+            let newer = match since {
+                Some(since) => {
+                    let filter = JobFilter {
+                        owner_id: Some(owner.clone()),
+                        created_from: Some(since + 1),
+                        limit: MAX_NEWER,
+                        ..JobFilter::default()
+                    };
+                    state.engine.jobs(&filter).await.ok()?.len()
+                }
+                None => 0,
+            };
             let all_ended = jobs.iter().all(|job| job.state.is_terminal());
-            let value = json!({"jobs": jobs.iter().map(|job| json!({
+            let value = json!({"newer": newer, "jobs": jobs.iter().map(|job| json!({
                 "id": job.id, "state": job.state.as_str(), "progress": job.progress,
                 "stage": job.stage, "actions": Action::offered(job.state).iter().map(|a| a.as_str()).collect::<Vec<_>>(),
             })).collect::<Vec<_>>()});
-            Some(if all_ended { Snapshot::Last(value) } else { Snapshot::Now(value) })
+            Some(if all_ended && since.is_none() { Snapshot::Last(value) } else { Snapshot::Now(value) })
         }
     })
     .into_response()

@@ -231,14 +231,31 @@ function actionButton(action, id) {
   return button;
 }
 
+function showNewerJobs(count) {
+  let notice = document.querySelector("#newer-jobs");
+  if (!notice) {
+    notice = document.createElement("p");
+    notice.id = "newer-jobs";
+    notice.className = "notice";
+    notice.setAttribute("role", "status");
+    document.querySelector("#bulk").before(notice);
+  }
+  const link = document.createElement("a");
+  link.href = window.location.href;
+  link.textContent = `${count} new job${count === 1 ? "" : "s"}: show them`;
+  notice.replaceChildren(link);
+}
+
 function followJobList(table) {
   const rows = new Map([...table.querySelectorAll("tr[data-job]")].map((row) => [row.dataset.job, row]));
   const live = [...rows.values()].filter((row) => !TERMINAL.includes(row.dataset.state));
-  if (live.length === 0) return;
   const ids = live.map((row) => row.dataset.job).join(",");
-  const events = new EventSource(`${table.dataset.live}?ids=${encodeURIComponent(ids)}`);
+  const since = table.dataset.since ? `&since=${table.dataset.since}` : "";
+  const events = new EventSource(`${table.dataset.live}?ids=${encodeURIComponent(ids)}${since}`);
   const update = (event) => {
-    for (const job of JSON.parse(event.data).jobs) {
+    const snapshot = JSON.parse(event.data);
+    if (snapshot.newer > 0) showNewerJobs(snapshot.newer);
+    for (const job of snapshot.jobs) {
       const row = rows.get(job.id);
       if (!row) continue;
       const changed = row.dataset.state !== job.state;
