@@ -277,6 +277,9 @@ function followJobList(table) {
 function followBoard(board) {
   const events = new EventSource(board.dataset.live);
   events.addEventListener("snapshot", (event) => {
+    // Not under someone's keyboard: replacing the board would lose their focus.
+    const focused = document.activeElement;
+    if (focused && focused !== board && board.contains(focused)) return;
     board.innerHTML = JSON.parse(event.data).html;
   });
 }
