@@ -49,6 +49,11 @@ impl PartPlan {
         self.part_size
     }
 
+    /// The plan of an announced upload sent in parts of `part_size`.
+    pub fn of(upload: &PresignedUpload, part_size: u64) -> Result<Self, PresignedError> {
+        Self::new(upload.declared_size as u64, part_size)
+    }
+
     /// How many parts there are (at least one).
     pub fn count(&self) -> u64 {
         self.size.div_ceil(self.part_size).max(1)
@@ -92,17 +97,17 @@ impl Engine {
             .await?)
     }
 
-    /// Takes part `number` of upload `id` sent to kinoflow's own URL; a part
-    /// sent again replaces the one before.
+    /// Takes part `number` of upload `id`, sent in parts of `part_size` to
+    /// kinoflow's own URL; a part sent again replaces the one before.
     pub async fn receive_part(
         &self,
         id: &str,
-        plan: PartPlan,
+        part_size: u64,
         number: u64,
         reader: &mut (dyn AsyncRead + Send + Unpin),
     ) -> Result<(), PresignedError> {
+        let plan = PartPlan::of(&self.open_presigned(id).await?, part_size)?;
         plan.check_number(number)?;
-        self.open_presigned(id).await?;
         let key = part_key(id, number);
         let expected = plan.part_len(number);
         let meta = match self.blobs.put(&key, reader, Some(expected)).await {

@@ -161,22 +161,19 @@ pub async fn submit(
         .get("upload_id")
         .filter(|id| !id.is_empty())
         .map(str::to_owned);
+    // What the form shows again: each input's last value (a checkbox posts
+    // its hidden default first).
     let mut posted = Posted {
-        values: fields
-            .0
+        values: schema_fields
             .iter()
-            .filter(|(field, _)| field.starts_with("params."))
-            .map(|(field, value)| (field.clone(), value.clone()))
+            .filter_map(|field| {
+                let value = fields.get(&field.input_name())?;
+                Some((field.input_name(), value.to_owned()))
+            })
             .collect(),
         upload_id: upload_id.clone(),
         ..Posted::default()
     };
-    // A checkbox posts its hidden default first; the last value is the one.
-    for field in &schema_fields {
-        if let Some(value) = fields.get(&field.input_name()) {
-            posted.values.insert(field.input_name(), value.to_owned());
-        }
-    }
     let params = match schema_form::params(&schema_fields, &fields) {
         Ok(params) => params,
         Err(errors) => {

@@ -271,16 +271,10 @@ pub async fn put_part(
 ) -> Result<StatusCode, ApiError> {
     let message = part_message(&id, query.part_size, number, query.expires);
     check_signed_url(&state, &message, &query.sig, query.expires)?;
-    let pending = state
-        .engine
-        .presigned_upload(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("upload"))?;
-    let plan = PartPlan::new(pending.declared_size as u64, query.part_size)?;
     let mut reader = body_reader(body);
     state
         .engine
-        .receive_part(&id, plan, number, &mut reader)
+        .receive_part(&id, query.part_size, number, &mut reader)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -303,7 +297,7 @@ pub async fn received_parts(
         .await?
         .filter(|p| p.owner_id == user.id)
         .ok_or_else(|| ApiError::not_found("upload"))?;
-    let plan = PartPlan::new(pending.declared_size as u64, query.part_size)?;
+    let plan = PartPlan::of(&pending, query.part_size)?;
     let received = state.engine.received_parts(&pending, plan).await?;
     Ok(Json(ReceivedParts {
         count: plan.count(),
@@ -344,7 +338,7 @@ pub async fn complete(
         .check(pending.declared_size as u64)?;
     let plan = request
         .part_size
-        .map(|part_size| PartPlan::new(pending.declared_size as u64, part_size))
+        .map(|part_size| PartPlan::of(&pending, part_size))
         .transpose()?;
     let upload = state
         .engine
